@@ -1,0 +1,107 @@
+"""Make nutag's C++ helpers callable from Python and from RDataFrame expressions.
+
+Two ways, same sources, same numbers:
+
+* ``library``: load the CMake-built ``libnutag.so`` (compiled at -O2, with a ROOT dictionary and
+  rootmap) and declare its headers to cling so jitted expressions can call ``nutag::...``;
+* ``jit``: no build step — declare the headers and let cling compile ``cpp/src/**/*.cpp``. This is
+  what an interactive PyROOT session on a bare checkout gets.
+
+``auto`` (the default) takes the library when it exists. ``NUTAG_CPP=library|jit`` forces one and
+``NUTAG_LIBRARY=/path/libnutag.so`` points at a library elsewhere. Loading is idempotent (guarded
+in cling as well as in Python), because distributed RDataFrame calls its worker initialisation
+once per task.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from nutag.rootenv import import_root
+
+log = logging.getLogger("nutag.cpp")
+
+MODES = ("auto", "library", "jit")
+
+
+def source_root() -> Path:
+    """The repository (or unpacked source tree) holding cpp/ — two levels above this package."""
+    env = os.environ.get("NUTAG_SOURCE_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2]
+
+
+def include_dir() -> Path:
+    return source_root() / "cpp" / "include"
+
+
+def headers() -> list[Path]:
+    """Every public header, sorted so the declaration order is reproducible."""
+    base = include_dir() / "nutag"
+    return sorted(p for p in base.rglob("*.hpp"))
+
+
+def sources() -> list[Path]:
+    base = source_root() / "cpp" / "src"
+    return sorted(base.rglob("*.cpp"))
+
+
+def library_path() -> Path | None:
+    """The CMake-built library if present (``NUTAG_LIBRARY`` overrides the build/ location)."""
+    env = os.environ.get("NUTAG_LIBRARY")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    candidate = source_root() / "build" / "libnutag.so"
+    return candidate if candidate.is_file() else None
+
+
+def _guard_name(path: Path) -> str:
+    rel = path.relative_to(source_root()).as_posix()
+    return "NUTAG_JIT_" + "".join(c if c.isalnum() else "_" for c in rel).upper()
+
+
+def _declare(root, code: str, what: str) -> None:
+    if not root.gInterpreter.Declare(code):
+        raise RuntimeError(f"cling could not compile {what}; see the C++ diagnostics above")
+
+
+_loaded_mode: str | None = None
+
+
+def load_cpp(mode: str | None = None) -> str:
+    """Declare nutag's C++ to cling; returns the mode used ("library" or "jit").
+
+    Raises RuntimeError with the reason when the requested mode cannot be honoured.
+    """
+    global _loaded_mode
+    mode = (mode or os.environ.get("NUTAG_CPP", "auto")).lower()
+    if mode not in MODES:
+        raise ValueError(f"NUTAG_CPP={mode!r} is not one of {MODES}")
+    if _loaded_mode is not None:
+        if mode not in ("auto", _loaded_mode):
+            raise RuntimeError(
+                f"nutag C++ already loaded as {_loaded_mode!r}; cannot switch to {mode!r} "
+                "in the same process (start a new one)")
+        return _loaded_mode
+    root = import_root()
+    lib = library_path()
+    if mode == "library" and lib is None:
+        raise RuntimeError(
+            "NUTAG_CPP=library but no libnutag.so was found: run `make build` or set NUTAG_LIBRARY")
+    use_library = lib is not None and mode in ("auto", "library")
+    root.gInterpreter.AddIncludePath(str(include_dir()))
+    if use_library:
+        if root.gSystem.Load(str(lib)) < 0:
+            raise RuntimeError(f"could not load {lib}; rebuild with `make build`")
+    for header in headers():
+        if header.name == "LinkDef.h":
+            continue
+        _declare(root, f'#include "{header}"', str(header))
+    if not use_library:
+        for src in sources():
+            guard = _guard_name(src)
+            _declare(root, f"#ifndef {guard}\n#define {guard}\n#include \"{src}\"\n#endif\n", str(src))
+    _loaded_mode = "library" if use_library else "jit"
+    log.debug("nutag C++ loaded (%s)", _loaded_mode)
+    return _loaded_mode
