@@ -1,0 +1,129 @@
+"""The ``nutag`` command line: one entry point, one sub-command per job.
+
+Contract for scripts (kept stable): exit status 0 on success and non-zero on any error; for
+``nutag run`` the last line printed is the path of the results directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from nutag import __version__
+
+log = logging.getLogger("nutag.cli")
+
+EPILOG_RUN = """examples:
+  nutag run                          blind analysis of the embedded default (simulates it if missing)
+  nutag run --unblind --threads 2    adds the observed count, probabilities and candidate table
+  nutag run configs/default.yaml --output results/mine
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run", help="run the blind analysis and print the result table",
+        description="Build every sample's RDataFrame graph from the YAML, fill all histograms and "
+                    "yields in ONE event loop, extrapolate backgrounds, normalise to Kmu2 and write "
+                    "results/<name>/.",
+        epilog=EPILOG_RUN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", nargs="?", type=Path, default=None,
+                   help="top-level analysis YAML (default: the embedded configs/default.yaml)")
+    p.add_argument("--unblind", action="store_true", help="book and report the signal region of data")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="threads for the event loop (default: all cores)")
+    p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
+    p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
+                   help="where the event loop runs (default: local)")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from nutag.pipeline import run_analysis
+
+    outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
+                           output=args.output, backend=args.backend)
+    results_dir, table = outcome if isinstance(outcome, tuple) else (outcome, None)
+    if table:
+        print(table)
+    print(results_dir)
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report", help="remake tables and plots from a results directory without reading events",
+        description="Rebuild summary.md, cutflows and plots from the histograms and results "
+                    "stored in RESULTS_DIR (no event loop).",
+        epilog="example:\n  nutag report results/default",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results_dir", type=Path)
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from nutag.report import report_from_dir
+
+    outcome = report_from_dir(args.results_dir)
+    if isinstance(outcome, str):
+        print(outcome)
+    print(args.results_dir)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nutag",
+        description="NA62 neutrino tagging: fast simulation and blind RDataFrame analysis.",
+        epilog="Run `nutag <command> --help` for each command's options and examples.")
+    parser.add_argument("--version", action="version", version=f"nutag {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    try:
+        from nutag.simulate.cli import add_simulate_parser
+    except ImportError:  # pragma: no cover - the simulation package is part of nutag
+        add_simulate_parser = None
+    if add_simulate_parser is not None:
+        add_simulate_parser(sub)
+    _add_report(sub)
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    _configure_logging(args.verbose, args.quiet)
+    from nutag.errors import NutagError
+
+    try:
+        return int(args.func(args) or 0)
+    except NutagError as exc:
+        print(f"nutag: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nutag: interrupted; previous results were left untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

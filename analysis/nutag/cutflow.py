@@ -1,0 +1,89 @@
+"""Weighted cutflows as plain data: rows, JSON, Markdown, and atomic writing.
+
+Why weighted: for MC the physics number is sum(w) with its error sqrt(sum(w^2)), not the
+raw count; both are booked per cut in the same event loop (see ``graph.build_graph``), so
+the table costs nothing extra. Files are written atomically so a crashed or concurrent run
+never leaves a half-written table that a later ``report`` would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+CutflowRow = dict[str, Any]  # {"cut": str, "raw": int, "sumw": float, "sumw2": float}
+
+
+def make_rows(entries: Iterable[tuple[str, Any, Any, Any]]) -> list[CutflowRow]:
+    """Turn booked (cut, count, sumw, sumw2) result pointers into rows (after the loop ran)."""
+    return [{"cut": cut, "raw": int(n.GetValue()), "sumw": float(w.GetValue()),
+             "sumw2": float(w2.GetValue())} for cut, n, w, w2 in entries]
+
+
+def with_efficiencies(rows: list[CutflowRow]) -> list[CutflowRow]:
+    """Add relative (to the previous row) and cumulative (to the first row) weighted efficiency."""
+    out = []
+    for i, row in enumerate(rows):
+        prev, first = rows[i - 1]["sumw"] if i else row["sumw"], rows[0]["sumw"]
+        out.append({**row, "eff_rel": row["sumw"] / prev if prev else math.nan,
+                    "eff_cum": row["sumw"] / first if first else math.nan})
+    return out
+
+
+def cutflow_document(samples: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-able cutflows of a run: {sample: {kind, n_runs, blinded_regions, regions}}."""
+    return {
+        name: {"kind": s.kind, "n_runs": s.n_runs, "blinded_regions": list(s.blinded_regions),
+               "regions": {r: list(out.cutflow) for r, out in s.regions.items()}}
+        for name, s in samples.items()
+    }
+
+
+def to_markdown(samples: Mapping[str, Any]) -> str:
+    """One table per sample and region; blind regions are listed, not tabulated."""
+    lines = ["# Cutflows", ""]
+    for name, s in samples.items():
+        for region, out in s.regions.items():
+            lines += [f"## {name} ({s.kind}) — {region}", "",
+                      "| cut | raw | sum w | err (sqrt sum w²) | eff rel | eff cum |",
+                      "|---|---:|---:|---:|---:|---:|"]
+            for row in with_efficiencies(out.cutflow):
+                lines.append(f"| {row['cut']} | {row['raw']} | {row['sumw']:.6g} | "
+                             f"{math.sqrt(row['sumw2']):.6g} | {row['eff_rel']:.4g} | "
+                             f"{row['eff_cum']:.4g} |")
+            lines.append("")
+        for region in s.blinded_regions:
+            lines += [f"## {name} ({s.kind}) — {region}", "", "_blinded: not read_", ""]
+    return "\n".join(lines)
+
+
+def atomic_write(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to a temporary file in the same directory, then ``os.replace`` it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Write cutflows.json and cutflows.md into ``out_dir`` atomically; return both paths."""
+    out = Path(out_dir)
+    js = atomic_write(out / "cutflows.json",
+                      json.dumps(cutflow_document(samples), indent=2, sort_keys=False) + "\n")
+    md = atomic_write(out / "cutflows.md", to_markdown(samples))
+    return js, md

@@ -1,0 +1,194 @@
+"""Build the lazy RDataFrame computation graph of one sample: columns, cuts, regions, results.
+
+Why everything is booked and nothing is run here: a full analysis must be ONE event loop
+over every sample and region (``run.run`` calls ``RunGraphs`` once); a single ``GetValue``
+while building would trigger a loop per call. Blinding is applied here, where the events
+are read: a blind region is simply never booked for data while the analysis is blinded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Binning, ConfigError, Histogram, Loc, Sample, Selection, check_expressions
+from .rootenv import capture_stderr, import_root
+
+log = logging.getLogger("nutag.graph")
+
+ALL_CUT = "(all)"  # first cutflow row: the events read, before any cut
+WEIGHT, WEIGHT2 = "_w", "_w2"
+
+ExtraHook = Callable[[str, Any], Mapping[str, Any]]
+DataFrameFactory = Callable[[Sample], Any]
+
+
+@dataclass
+class RegionResults:
+    """Booked (not yet computed) results of one region of one sample.
+
+    ``cutflow`` rows are ``(cut, count, sumw, sumw2)`` result pointers after each cut, the
+    first row ``ALL_CUT`` being before any cut. ``node`` is the dataframe after the last cut.
+    """
+
+    name: str
+    histos: dict[str, Any]
+    cutflow: list[tuple[str, Any, Any, Any]]
+    node: Any
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SampleGraph:
+    """The graph of one sample; ``booked`` holds every result pointer, for ``RunGraphs``."""
+
+    name: str
+    kind: str
+    df: Any
+    regions: dict[str, RegionResults]
+    blinded_regions: list[str]
+    booked: list[Any]
+    blinded: bool
+    sample: Sample | None = None
+
+
+def default_dataframe(sample: Sample) -> Any:
+    """One local RDataFrame over all files of the sample (TTree or RNTuple alike)."""
+    ROOT = import_root()
+    files = ROOT.std.vector["std::string"]()
+    for f in sample.files:
+        files.push_back(f)
+    return ROOT.RDataFrame(sample.tree, files)
+
+
+_DIAG = re.compile(r"^input_line_\d+:\d+:\d+:\s*")
+
+
+def _diagnostics(text: str, limit: int = 3) -> str:
+    """The distinct cling 'error:' lines, without the meaningless input_line prefix."""
+    seen: list[str] = []
+    for line in text.splitlines():
+        if "error" in line:
+            msg = _DIAG.sub("", line.strip())
+            if msg not in seen:
+                seen.append(msg)
+    return "; ".join(seen[:limit])
+
+
+def _jit(call: Callable[[], Any], loc: Loc, key: str, what: str) -> Any:
+    """Run one RDataFrame booking call; a cling failure becomes a ConfigError at ``loc``."""
+    error: Exception | None = None
+    with capture_stderr() as cap:
+        try:
+            result = call()
+        except Exception as exc:  # cppyy raises std::runtime_error / TypeError variants
+            error = exc
+    if error is None:
+        if cap.text.strip():
+            log.warning("%s:%d: %s: cling said: %s", loc.file, loc.line, key, cap.text.strip())
+        return result
+    diag = _diagnostics(cap.text) or str(error).strip().splitlines()[-1]
+    raise ConfigError(loc.file, loc.line, key, f"{what} does not compile: {diag}",
+                      "fix the C++ expression (run it in a ROOT prompt to experiment); "
+                      "names from nutag:: need the C++ helpers declared")
+
+
+def _model(ROOT: Any, name: str, title: str, x: Binning, y: Binning | None) -> Any:
+    def axis(b: Binning) -> tuple:
+        return (b.n, array("d", b.edges)) if b.edges else (b.n, b.lo, b.hi)
+
+    if y is None:
+        return ROOT.RDF.TH1DModel(name, title, *axis(x))
+    return ROOT.RDF.TH2DModel(name, title, *axis(x), *axis(y))
+
+
+def _hist_weight_column(h: Histogram) -> str:
+    return f"{WEIGHT}_x_{h.weight}" if h.weight else WEIGHT
+
+
+def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
+                declare: Callable[[], None] | None = None,
+                extra_columns: Mapping[str, str] | None = None,
+                extra: ExtraHook | None = None,
+                make_df: DataFrameFactory | None = None,
+                allowed: Iterable[str] = ()) -> SampleGraph:
+    """Book every column, cut, histogram and weighted cutflow of one sample, lazily.
+
+    ``declare`` is called before anything is JIT-compiled (e.g. ``nutag.cpp.load_cpp``).
+    ``extra_columns`` ({name: C++ expr}) are defined after the weight and before the
+    selection columns (e.g. correction weights). ``extra(region, node)`` may book more
+    results per region (returned dict goes to ``RegionResults.extras`` and must hold only
+    result pointers). ``make_df`` builds the root dataframe (default: local RDataFrame;
+    a distributed one for Dask). Expressions are checked against the input columns first.
+    """
+    ROOT = import_root()
+    if declare is not None:
+        declare()
+    df = (make_df or default_dataframe)(sample)
+    inputs = [str(c) for c in df.GetColumnNames()]
+    check_expressions(sample, selection, inputs, extra_columns=extra_columns, allowed=allowed)
+    kind, booked = sample.kind, []
+
+    wexpr = sample.weight if kind == "mc" else "1.0"
+    wloc = sample.where("weight")
+    node = _jit(lambda: df.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
+                f"samples.{sample.name}.weight", f"weight {wexpr!r}")
+    node = node.Define(WEIGHT2, f"{WEIGHT} * {WEIGHT}")
+    for name, expr in (extra_columns or {}).items():
+        node = _jit(lambda n=node, k=name, e=expr: n.Define(k, e), sample.loc,
+                    f"extra_columns.{name}", f"column {expr!r}")
+    for col in selection.columns.values():
+        if kind in col.kinds:
+            node = _jit(lambda n=node, c=col: n.Define(c.name, c.expr), col.loc,
+                        f"columns.{col.name}", f"column expression {col.expr!r}")
+    histos = [h for h in selection.histograms.values() if kind in h.kinds]
+    for wname in sorted({h.weight for h in histos if h.weight}):
+        node = node.Define(f"{WEIGHT}_x_{wname}", f"{WEIGHT} * ({wname})")
+
+    total = (ALL_CUT, node.Count(), node.Sum(WEIGHT), node.Sum(WEIGHT2))
+    booked += total[1:]
+    prefixes: dict[tuple[str, ...], tuple[Any, tuple[str, Any, Any, Any]]] = {}
+    regions: dict[str, RegionResults] = {}
+    blinded_regions: list[str] = []
+    for region in selection.regions.values():
+        if not region.applies_to(sample.name):
+            continue
+        if region.blind and blinded and kind == "data":
+            blinded_regions.append(region.name)
+            log.info("sample %s: region %s is blind, not booked", sample.name, region.name)
+            continue
+        cur, cutflow = node, [total]
+        for i, cut_name in enumerate(region.cuts):
+            prefix = region.cuts[: i + 1]
+            if prefix not in prefixes:  # regions sharing leading cuts share filter nodes
+                cut = selection.cuts[cut_name]
+                nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
+                           f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
+                row = (cut_name, nxt.Count(), nxt.Sum(WEIGHT), nxt.Sum(WEIGHT2))
+                booked += row[1:]
+                prefixes[prefix] = (nxt, row)
+            cur, row = prefixes[prefix]
+            cutflow.append(row)
+        res = RegionResults(region.name, {}, cutflow, cur)
+        for h in histos:
+            if region.name not in h.regions:
+                continue
+            model = _model(ROOT, f"{sample.name}__{region.name}__{h.name}", h.title, h.bins,
+                           h.ybins)
+            wcol = _hist_weight_column(h)
+            if h.y is None:
+                call = (lambda n=cur, m=model, h=h, w=wcol: n.Histo1D(m, h.x, w))
+            else:
+                call = (lambda n=cur, m=model, h=h, w=wcol: n.Histo2D(m, h.x, h.y, w))
+            res.histos[h.name] = _jit(call, h.loc, f"histograms.{h.name}", "histogram")
+            booked.append(res.histos[h.name])
+        if extra is not None:
+            res.extras = dict(extra(region.name, cur))
+            booked += res.extras.values()
+        regions[region.name] = res
+    log.debug("sample %s: %d regions, %d results booked", sample.name, len(regions), len(booked))
+    return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample)

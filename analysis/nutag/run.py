@@ -1,0 +1,118 @@
+"""Run every booked graph in ONE event loop and return plain-Python results.
+
+Why one ``RunGraphs`` call: each sample's dataframe is read once for all regions,
+histograms and cutflows, and ``GetNRuns() == 1`` proves it. Backends are a small registry
+so Dask (ROOT's distributed RDataFrame, whose graphs are built by the same
+``graph.build_graph`` with ``make_df``) and HTCondor can be added without touching callers.
+
+Threading: ``configure_threads(n)`` must be called BEFORE any RDataFrame is created
+(``build_graph``): ROOT fixes the number of processing slots of a dataframe when it is
+constructed, so enabling implicit multithreading afterwards is too late.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cutflow as _cutflow
+from .graph import SampleGraph
+from .rootenv import import_root
+
+log = logging.getLogger("nutag.run")
+
+
+@dataclass
+class RegionOutput:
+    """Computed results of one region: cutflow rows, detached histograms, extras' values."""
+
+    cutflow: list[dict[str, Any]]
+    histos: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SampleResult:
+    name: str
+    kind: str
+    n_runs: int
+    regions: dict[str, RegionOutput]
+    blinded_regions: list[str]
+    blinded: bool
+
+
+@dataclass
+class RunResults:
+    samples: dict[str, SampleResult]
+    threads: int
+    backend: str
+
+
+def configure_threads(n: int) -> int:
+    """Enable ROOT implicit multithreading with ``n`` threads (n > 1); call before build_graph.
+
+    Returns the thread-pool size in effect (1 when sequential). Process-global in ROOT.
+    """
+    ROOT = import_root()
+    if n > 1 and not ROOT.IsImplicitMTEnabled():
+        ROOT.EnableImplicitMT(n)
+        log.info("implicit multithreading enabled with %d threads", ROOT.GetThreadPoolSize())
+    return int(ROOT.GetThreadPoolSize()) if ROOT.IsImplicitMTEnabled() else 1
+
+
+def _detach(value: Any) -> Any:
+    """Make a computed result independent of ROOT's memory/file bookkeeping."""
+    ROOT = import_root()
+    if isinstance(value, ROOT.TH1):
+        clone = value.Clone(value.GetName())
+        clone.SetDirectory(0)
+        return clone
+    if isinstance(value, (int, float, bool, str)):
+        return value
+    try:  # std::vector / RVec from Take and friends
+        return list(value)
+    except TypeError:
+        return value
+
+
+def _run_local(graphs: list[SampleGraph], threads: int) -> None:
+    ROOT = import_root()
+    if threads > 1 and not ROOT.IsImplicitMTEnabled():
+        raise RuntimeError(f"run(threads={threads}) but implicit multithreading is off: call "
+                           "nutag.run.configure_threads(n) before building the graphs")
+    booked = [ptr for g in graphs for ptr in g.booked]
+    log.info("running %d results of %d samples in one event loop", len(booked), len(graphs))
+    if booked:
+        ROOT.RDF.RunGraphs(booked)
+
+
+BACKENDS: dict[str, Callable[[list[SampleGraph], int], None]] = {"local": _run_local}
+
+
+def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str = "local") -> RunResults:
+    """Trigger the single event loop over all graphs and collect plain-Python results."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+    BACKENDS[backend](graphs, threads)
+    samples: dict[str, SampleResult] = {}
+    for g in graphs:
+        regions = {
+            name: RegionOutput(
+                _cutflow.make_rows(reg.cutflow),
+                {h: _detach(ptr.GetValue()) for h, ptr in reg.histos.items()},
+                {k: _detach(ptr.GetValue()) for k, ptr in reg.extras.items()})
+            for name, reg in g.regions.items()}
+        samples[g.name] = SampleResult(g.name, g.kind, int(g.df.GetNRuns()), regions,
+                                       list(g.blinded_regions), g.blinded)
+    return RunResults(samples, threads, backend)
+
+
+def write_cutflows(results: RunResults | Mapping[str, SampleResult],
+                   out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Write cutflows.json and cutflows.md atomically into ``out_dir``."""
+    samples = results.samples if isinstance(results, RunResults) else results
+    return _cutflow.write_cutflows(samples, out_dir)
