@@ -1,0 +1,150 @@
+// Every tunable parameter of the nutag fast simulation, with its default.
+// Units: GeV, mm, ns, MHz (rates), rad. Sources: [pub] PLB 863 (2025) 139345, [NA62] detector
+// papers / offline software, [PDG], [est] estimate explained in docs/simulation.md.
+// simulation/default.yaml lists the same keys (== field names) with the same defaults; the Python
+// driver fills this struct from YAML. Plain fields only, so cling and PyROOT can set them.
+#pragma once
+
+namespace nutag::sim {
+
+struct SimConfig {
+  // ---------------- beam [NA62] ----------------
+  double beam_momentum = 75.0;           // GeV/c, central K+ momentum [NA62]
+  double beam_momentum_spread = 0.01;    // relative rms momentum spread [NA62]
+  double beam_slope_x = 1.2e-3;          // rad, beam-axis slope in x through x=y=0 at GTK3 [NA62]
+  double beam_divergence = 0.10e-3;      // rad rms per plane around the axis (~ +-0.3 mrad) [NA62/est]
+  double beam_sigma_x = 14.0;            // mm rms at GTK3, truncated to the GTK (60.8 mm wide) [est]
+  double beam_sigma_y = 6.5;             // mm rms at GTK3, truncated to the GTK (27 mm high) [est]
+  double fiducial_z_min = 105000.0;      // mm, start of the fiducial decay region [NA62]
+  double fiducial_z_max = 180000.0;      // mm, end of the fiducial decay region [NA62]
+
+  // ---------------- K+ branching ratios [PDG] ----------------
+  double br_kmu2 = 0.6356;
+  double br_pipi0 = 0.2067;
+  double br_pipipi = 0.05583;
+  double br_pi0enu = 0.0507;
+  double br_pi0munu = 0.03352;
+  double br_pipi0pi0 = 0.0176;
+
+  // ---------------- KTAG / GTK [NA62] ----------------
+  double ktag_time_res = 0.070;          // ns [NA62]
+  double ktag_sector_prob = 0.85;        // probability a sector fires for a K+ (P(>=5 of 8) ~ 99.5 %) [est]
+  double gtk_momentum_res = 0.002;       // relative [NA62]
+  double gtk_angle_res = 11.3e-6;        // rad per plane = 16 urad (space angle) / sqrt2 [NA62, tuned]
+  double gtk_position_res = 0.10;        // mm at GTK3 (300 um pixels / sqrt(12)) [est]
+  double gtk_time_res = 0.100;           // ns [NA62]
+  double gtk_mistag_prob = 0.01;         // wrong GTK track associated (pile-up beam particle) [est]
+
+  // ---------------- STRAW spectrometer [NA62] ----------------
+  double straw_p_res_const = 0.0030;     // relative, sigma_p/p = c (+) s*p [NA62]
+  double straw_p_res_slope = 0.00005;    // per GeV/c [NA62]
+  double straw_angle_res_const = 6e-6;   // rad per plane, sigma = c (+) ms/p; space angle 55 urad @10, 13 @50 GeV/c [NA62 ~60/~20, tuned]
+  double straw_angle_res_ms = 390e-6;    // rad*GeV/c per plane [NA62, tuned, see docs]
+  double straw_position_res = 0.15;      // mm, track position at STRAW1 [est]
+  double straw_track_eff = 0.99;         // track reconstruction efficiency in acceptance [est]
+  double straw_kink_max_angle = 0.3e-3;  // rad, max y-slope change of a track between STRAW 1-2 and 3-4 (fit quality) [est]
+  double straw_kink_max_offset = 3.0;    // mm, max mismatch of the upstream/downstream segments at the magnet [est]
+
+  // ---------------- RICH [NA62] ----------------
+  double rich_n_minus_1 = 62.8e-6;       // neon refractive index - 1 [NA62]
+  double rich_angle_res = 60e-6;         // rad, Cherenkov-angle resolution per ring [est]
+  double rich_photons_sat = 20.0;        // mean hits of a beta=1 ring [NA62]
+  int rich_min_hits = 4;                 // hits needed for a ring [est]
+  double rich_time_res = 0.070;          // ns [NA62]
+
+  // ---------------- CHOD / NewCHOD [NA62] ----------------
+  double chod_time_res = 1.0;            // ns, NewCHOD hit time [NA62]
+  double chod_inefficiency = 2e-3;       // probability a charged particle leaves no CHOD/NewCHOD candidate [est]
+  double chod_window = 5.0;              // ns, half-width of the window chod_n counts in [est]
+  double chod_accidental_rate = 10.0;    // MHz of accidental CHOD candidates [est]
+
+  // ---------------- LKr [NA62] ----------------
+  double lkr_stoch = 0.048;              // sigma_E/E stochastic term, GeV^0.5 [NA62]
+  double lkr_noise = 0.11;               // GeV, noise term (11 %/E) [NA62]
+  double lkr_const = 0.009;              // constant term [NA62]
+  double lkr_position_res = 1.0;         // mm, EM cluster position [NA62]
+  double lkr_time_res = 0.5;             // ns [NA62]
+  double lkr_cluster_threshold = 0.2;    // GeV, reconstructed-cluster threshold [est]
+  double lkr_merge_distance = 40.0;      // mm, deposits closer than ~2 cells form one cluster [est]
+  double lkr_lambda_int = 635.0;         // mm, nuclear interaction length (127 cm ~ 2 lambda_I) [NA62]
+  double lkr_x0 = 47.0;                  // mm, radiation length (1270 mm = 27 X0) [NA62]
+  double lkr_density = 2.418;            // g/cm^3 [PDG]
+  double lkr_hadron_response = 0.70;     // EM-scale response to hadronic energy (e/h) [est]
+  double mip_lkr = 0.6;                  // GeV, mean muon deposit over 1270 mm [NA62]
+  double mip_lkr_width = 0.05;           // GeV, Moyal scale of that deposit [est]
+
+  // ---------------- MUV1 / MUV2 [NA62] ----------------
+  double muv_lambda_int = 190.0;         // mm, effective interaction length of the Fe-scintillator stacks [est]
+  double muv_x0 = 20.0;                  // mm, effective radiation length [est]
+  double mip_muv1 = 1.38;                // GeV [NA62]
+  double mip_muv2 = 1.25;                // GeV [NA62]
+  double mip_muv_width = 0.12;           // GeV, Moyal scale [est]
+  double muv1_position_res = 20.0;       // mm (60 mm strips) [est]
+  double muv2_position_res = 35.0;       // mm (120 mm strips) [est]
+  double muv_merge_distance = 150.0;     // mm [est]
+  double muv_cluster_threshold = 0.3;    // GeV [est]
+  double lkr_muv_dead_lambda = 0.3;      // lambda_I of dead material between LKr and MUV1 (cryostat) [est]
+
+  // ---------------- hadronic showers [est] ----------------
+  double had_stoch = 0.40;               // sigma_E/E stochastic term of LKr+MUV1+MUV2 [est]
+  double had_const = 0.10;               // constant term [est]
+  double had_depth_a = 0.9;              // lambda_I, mean shower depth = a + b ln(E/GeV) [est]
+  double had_depth_b = 0.25;             // lambda_I [est]
+  int had_depth_shape = 3;               // integer gamma shape of the longitudinal profile [est]
+  int had_chunks = 24;                   // energy quanta used to sample the profile [est]
+  double had_lateral_res = 8.0;          // mm, fluctuation of the LKr centroid of a hadron shower [est]
+  double punch_through_prob = 2e-3;      // P(MUV3 hit from a 20 GeV pion shower), scales with E [est]
+
+  // ---------------- muons in matter [PDG/est] ----------------
+  double dedx_lkr = 0.47;                // GeV/m mean loss in LKr (= 0.6 GeV MIP over 1.27 m) [NA62]
+  double dedx_fe = 1.40;                 // GeV/m mean loss in iron incl. relativistic rise [PDG]
+  double fe_density = 7.874;             // g/cm^3 [PDG]
+  double fe_x0 = 17.57;                  // mm [PDG]
+  double mu_rad_b_kr = 3.2e-6;           // cm^2/g, muon radiative-loss coefficient in Kr [PDG/est]
+  double mu_rad_b_fe = 2.5e-6;           // cm^2/g, in Fe at 10-50 GeV [PDG]
+  double mu_hard_v_min = 0.05;           // smallest fractional loss treated as a discrete "hard" loss [est]
+  double mu_nuclear_fraction = 0.12;     // share of hard losses that are photonuclear (hadronic) [PDG/est]
+
+  // ---------------- MUV3 [NA62] ----------------
+  double muv3_time_res = 0.45;           // ns [NA62]
+  double muv3_eff = 0.99;                // tile efficiency [est]
+  double muv3_min_energy = 0.3;          // GeV, muon energy needed after the 80 cm wall [est]
+  double muv3_accidental_rate = 13.0;    // MHz of accidental MUV3 hits over the detector [est]
+
+  // ---------------- readout / pile-up [est] ----------------
+  double readout_window = 75.0;          // ns, half-width of the event window [NA62]
+  double lkr_accidental_rate = 2.0;      // MHz of accidental LKr clusters above threshold [est]
+  double lkr_accidental_emean = 1.5;     // GeV, mean of their exponential energy spectrum [est]
+
+  // ---------------- neutrino interaction [PDG/est] ----------------
+  double nu_sigma_over_e = 0.677e-38;    // cm^2/GeV per isoscalar nucleon, nu_mu CC [PDG]
+  double nu_neutron_excess = 1.047;      // Kr (Z=36, N=48): (2Z+4N)/(3A) with sigma_n = 2 sigma_p [est]
+  double nu_nucleon_density = 1.456e24;  // nucleons/cm^3 in LKr [PDG]
+  double nu_y_antiquark = 0.2;           // dsigma/dy ~ 1 + eps (1-y)^2 [PDG/est]
+  double nu_x_beta = 4.0;                // x ~ (1-x)^(beta-1) (Beta(1,beta)), mean 1/(1+beta)=0.2 [est]
+  double nu_w_min = 1.2;                 // GeV, minimal hadronic invariant mass (above Delta threshold) [est]
+
+  // ---------------- trigger [pub/NA62] ----------------
+  double trigger_lkr_threshold = 10.0;   // GeV, LKr energy in the trigger window [est, LKr10]
+  double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
+  double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
+  int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
+  double nu_trigger_downscaling = 1.0;   // neutrino-line downscaling D (random, 1/D kept) [pub: unknown]
+
+  // ---------------- overlay stream [spec/est] ----------------
+  double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
+  double halo_detector_fraction = 0.10;  // share crossing the detectors outside the beam pipe [est]
+  double halo_positive_fraction = 0.82;  // [NA62]
+  double halo_radius_scale = 600.0;      // mm, area density ~ exp(-R/R0) at the LKr [est]
+  double halo_angle_spread = 3e-3;       // rad rms per plane [est]
+  double halo_p_min = 5.0;               // GeV/c, flat momentum spectrum [est]
+  double halo_p_max = 75.0;              // GeV/c [est]
+  double halo_hard_v_min = 0.10;         // forced hard loss: fractional loss above this [est]
+  double straw_miss_prob = 0.01;         // probability a crossing halo muon gives no STRAW track [est]
+  double neutral_accidental_rate = 0.3;  // MHz of neutral hadron (n, K_L) showers in the LKr [est]
+  double neutral_accidental_emean = 8.0; // GeV, exponential energy spectrum [est]
+  double overlay_muon_fraction = 0.5;    // share of overlay events generated as a halo muon [choice]
+  double overlay_time_window = 75.0;     // ns, forced accidentals uniform in +-window [spec]
+};
+
+}  // namespace nutag::sim

@@ -1,0 +1,92 @@
+// Detector response of the nutag fast simulation: propagation of particles through the NA62
+// (2022) set-up and the reconstructed quantities written to the ntuple. One DetectorSim is built
+// per event on the stack; it owns no heap memory beyond the Event's RVecs. See docs/simulation.md.
+#pragma once
+
+#include <limits>
+
+#include "nutag/kinematics.hpp"
+#include "nutag/sim/config.hpp"
+#include "nutag/sim/event.hpp"
+#include "nutag/sim/random.hpp"
+
+namespace nutag::sim {
+
+/// A discrete muon energy loss forced at plane z (importance sampling of rare hard losses).
+struct ForcedLoss {
+  double z = 0;           ///< mm
+  double v = 0;           ///< fraction of the muon energy lost
+  bool nuclear = false;   ///< photonuclear (hadronic shower) instead of brems/pair (EM shower)
+};
+
+/// Expected number of hard muon losses with v > v_min per g/cm^2 and per unit radiative-loss
+/// coefficient b, for the spectrum dN/dv = b X (4/3 (1-v) + v^2)/v (whose energy-weighted
+/// integral is b X): 4/3 ln(1/v0) - 4/3 (1 - v0) + (1 - v0^2)/2.
+double hard_loss_integral(double v_min);
+
+/// Sample v > v_min from the spectrum above.
+double sample_hard_loss_fraction(Rng& rng, double v_min);
+
+/// Walk `depth` nuclear interaction lengths from z_start (direction cosine cz) through the
+/// calorimeter stack LKr / cryostat / MUV1 / MUV2 / MUV3 iron wall. Returns z [mm]; `layer` gets
+/// 0 LKr, 1 dead material, 2 MUV1, 3 gap, 4 MUV2, 5 gap, 6 MUV3 wall, 7 beyond.
+double calo_depth_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer);
+
+/// Energy-dependent mean depth [lambda_I] of a hadronic shower.
+double hadron_shower_mean_depth(const SimConfig& cfg, double e);
+
+class DetectorSim {
+ public:
+  static constexpr int kMaxDeposits = 48;
+  static constexpr int kMaxChod = 32;
+  static constexpr double kNoDecay = std::numeric_limits<double>::quiet_NaN();
+
+  DetectorSim(const SimConfig& cfg, Rng& rng, Event& ev) : cfg_(cfg), rng_(rng), ev_(ev) {}
+
+  /// A charged particle (PDG code) produced at `origin` with momentum p (as it is at the origin),
+  /// at time t. Pions decay in flight (at `forced_decay_z` if given). `invisible_upstream` makes
+  /// the particle leave no STRAW track and no CHOD candidate (forced inefficiency).
+  /// Returns the index of its STRAW track in the event, or -1.
+  int add_charged(int pdg, const Point& origin, const Vector& p, double t,
+                  double forced_decay_z = kNoDecay, bool invisible_upstream = false);
+  /// A photon: an EM cluster if it reaches the LKr acceptance.
+  void add_photon(const Point& origin, const Vector& p, double t);
+  /// A hadronic shower of visible energy e starting at `start` along unit vector `dir`.
+  void add_hadron_shower(const Point& start, const Vector& dir, double e, double t);
+  /// A muon inside or in front of the calorimeters (p downstream of the magnet): MIP and hard
+  /// losses in LKr/MUV1/MUV2, energy loss and multiple scattering in the iron, MUV3 hit.
+  void add_calo_muon(const Point& start, const Vector& p, int charge, double t,
+                     const ForcedLoss* forced = nullptr);
+  /// Raw hits/deposits (accidentals).
+  void add_lkr_deposit(double x, double y, double e, double t);
+  void add_muv3_hit(double x, double y, double t);
+  void add_chod_candidate(double t);
+
+  /// Cluster the calorimeter deposits, fill the Event's detector columns and the trigger bits.
+  void finish();
+
+ private:
+  struct Deposit {
+    double x, y, e, t;
+  };
+  struct DepositList {
+    Deposit d[kMaxDeposits];
+    int n = 0;
+    void add(double x, double y, double e, double t) {
+      if (n < kMaxDeposits && e > 0.0) d[n++] = Deposit{x, y, e, t};
+    }
+  };
+  void cluster(DepositList& list, double merge, double threshold, double pos_res,
+               ROOT::RVec<double>& x, ROOT::RVec<double>& y, ROOT::RVec<double>& e,
+               ROOT::RVec<double>* time);
+  void charged_in_calo(int pdg, const Point& at_lkr, const Vector& p, double t);
+
+  const SimConfig& cfg_;
+  Rng& rng_;
+  Event& ev_;
+  DepositList lkr_, muv1_, muv2_;
+  double chod_t_[kMaxChod];
+  int chod_n_ = 0;
+};
+
+}  // namespace nutag::sim

@@ -1,0 +1,31 @@
+// The nutag fast simulation of NA62 (2022): one call = one K+ decay in the fiducial region with
+// the detector response. Pure function of (cfg, stream, seed, entry): identical on any platform
+// and thread. Physics model and sources: docs/simulation.md.
+#pragma once
+
+#include <RtypesCore.h>
+
+#include "nutag/sim/config.hpp"
+#include "nutag/sim/event.hpp"
+
+namespace nutag::sim {
+
+/// Generation streams. Every stream's weight is "per K+ decay in the fiducial region": the
+/// expected number of events of a set of N_K fiducial decays passing a selection S is
+/// N_K * sum_{i in S} w_i / N_generated.
+enum Stream : int {
+  kKmu2 = 0,         ///< K+ -> mu+ nu only, weight BR(Kmu2)
+  kSignal = 1,       ///< Kmu2 with the neutrino's CC interaction forced in the LKr
+  kOverlay = 2,      ///< Kmu2 with forced accidental activity faking the interaction
+  kMisreco = 3,      ///< non-Kmu2 decays forced to configurations that fake the signal
+  kMinimumBias = 4,  ///< all K+ decays by BR, nothing forced, weight 1
+};
+
+/// Simulate event `entry` of `stream` with master seed `seed`. Throws std::invalid_argument for
+/// an unknown stream.
+Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t entry);
+
+/// Loose preselection applied to data and MC alike before writing: trigger_nu || trigger_control.
+bool passes_preselection(const Event& ev);
+
+}  // namespace nutag::sim

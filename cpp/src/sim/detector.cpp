@@ -1,0 +1,513 @@
+// Detector response of the nutag fast simulation; see nutag/sim/detector.hpp and
+// docs/simulation.md for the model and the source of every number.
+#include "nutag/sim/detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "nutag/geometry.hpp"
+#include "nutag/sim/physics.hpp"
+
+namespace nutag::sim {
+
+namespace detail {
+
+constexpr double kZLkrBack = kZLkrFront_mm + kLkrDepth_mm;
+constexpr double kZMuv1End = kZMuv1_mm + kMuv1Depth_mm;
+constexpr double kZMuv2End = kZMuv2_mm + kMuv2Depth_mm;
+constexpr double kZRichMid = 0.5 * (kZRichStart_mm + kZRichEnd_mm);
+constexpr double kFeLambda_mm = 167.7;  // iron nuclear interaction length [PDG]
+constexpr double kNoTime = -999.0;
+
+// Calorimeter layers along z, as seen by a hadronic shower.
+enum Layer : int { kLayerLkr = 0, kLayerDead, kLayerMuv1, kLayerGap1, kLayerMuv2, kLayerGap2,
+                   kLayerWall, kLayerBeyond };
+
+// One charged-particle segment: a particle species between two planes z0 < z < z1.
+struct Segment {
+  int pdg = 0;
+  int charge = 0;
+  double mass = 0;
+  Point origin;
+  Vector p;  // momentum at the origin
+  double z0 = 0, z1 = 0;
+};
+
+double pdg_mass(int pdg) {
+  switch (std::abs(pdg)) {
+    case 13: return kMassMuon;
+    case 211: return kMassPion;
+    case 11: return kMassElectron;
+    default: return 0.0;
+  }
+}
+
+int pdg_charge(int pdg) {
+  switch (pdg) {
+    case 211: case -13: case -11: return 1;
+    case -211: case 13: case 11: return -1;
+    default: return 0;
+  }
+}
+
+bool crosses_magnet(const Segment& s, double z) {
+  return s.charge != 0 && s.origin.Z() < kZMagnetCentre_mm && z >= kZMagnetCentre_mm;
+}
+
+Point segment_position(const Segment& s, double z) {
+  if (crosses_magnet(s, z)) return track_position_at_z(Line{s.origin, s.p}, s.p, s.charge, z);
+  return extrapolate_to_z(Line{s.origin, s.p}, z);
+}
+
+Vector segment_momentum(const Segment& s, double z) {
+  return crosses_magnet(s, z) ? momentum_after_magnet(s.p, s.charge) : s.p;
+}
+
+// A charge that the magnet cannot bend by 270 MeV/c in x would curl up: lost.
+bool survives_magnet(const Segment& s) {
+  if (s.charge == 0 || s.origin.Z() >= kZMagnetCentre_mm) return true;
+  const double pxz = std::hypot(s.p.X(), s.p.Z());
+  return s.p.Z() > 0.0 && pxz > 2.0 * kMagnetPtKick;
+}
+
+double em_resolution(const SimConfig& c, double e) {
+  const double a = c.lkr_stoch / std::sqrt(e), b = c.lkr_noise / e, k = c.lkr_const;
+  return std::sqrt(a * a + b * b + k * k);
+}
+
+// Walk `depth` interaction lengths from z_start along a direction with cosine `cz` through the
+// calorimeter stack; returns z and the layer reached.
+double depth_to_z_impl(const SimConfig& c, double z_start, double cz, double depth, int& layer) {
+  const double lo[7] = {kZLkrFront_mm, kZLkrBack, kZMuv1_mm, kZMuv1End, kZMuv2_mm, kZMuv2End,
+                        kZMuv3IronStart_mm};
+  const double hi[7] = {kZLkrBack, kZMuv1_mm, kZMuv1End, kZMuv2_mm, kZMuv2End,
+                        kZMuv3IronStart_mm, kZMuv3IronEnd_mm};
+  const double lam[7] = {c.lkr_lambda_int, (kZMuv1_mm - kZLkrBack) / std::max(c.lkr_muv_dead_lambda, 1e-9),
+                         c.muv_lambda_int, 0.0, c.muv_lambda_int, 0.0, kFeLambda_mm};
+  double z = z_start;
+  double left = depth;
+  for (int i = 0; i < 7; ++i) {
+    if (z >= hi[i]) continue;
+    const double za = std::max(z, lo[i]);
+    if (lam[i] <= 0.0) { z = hi[i]; continue; }
+    const double thick = (hi[i] - za) / cz / lam[i];  // lambda
+    if (left < thick) {
+      layer = i;
+      return za + left * lam[i] * cz;
+    }
+    left -= thick;
+    z = hi[i];
+  }
+  layer = kLayerBeyond;
+  return kZMuv3IronEnd_mm + left * kFeLambda_mm * cz;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+double hard_loss_integral(double v0) {
+  return 4.0 / 3.0 * std::log(1.0 / v0) - 4.0 / 3.0 * (1.0 - v0) + 0.5 * (1.0 - v0 * v0);
+}
+
+double sample_hard_loss_fraction(Rng& rng, double v0) {
+  for (;;) {
+    const double v = std::pow(v0, 1.0 - rng.uniform());  // ~ 1/v on [v0, 1]
+    const double f = (4.0 / 3.0 * (1.0 - v) + v * v) / (4.0 / 3.0);
+    if (rng.uniform() < f) return v;
+  }
+}
+
+double calo_depth_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer) {
+  return depth_to_z_impl(cfg, z_start, cz, depth, layer);
+}
+
+double hadron_shower_mean_depth(const SimConfig& c, double e) {
+  return c.had_depth_a + c.had_depth_b * std::log(std::max(e, 1.0));
+}
+
+void DetectorSim::add_lkr_deposit(double x, double y, double e, double t) { lkr_.add(x, y, e, t); }
+
+void DetectorSim::add_chod_candidate(double t) {
+  if (chod_n_ < kMaxChod) chod_t_[chod_n_++] = t;
+}
+
+void DetectorSim::add_muv3_hit(double x, double y, double t) {
+  const int tile = muv3_tile(x, y);
+  if (tile < 0 || !rng_.bernoulli(cfg_.muv3_eff)) return;
+  ev_.muv3_tile.push_back(tile);
+  ev_.muv3_x.push_back(muv3_tile_x(tile));
+  ev_.muv3_y.push_back(muv3_tile_y(tile));
+  ev_.muv3_time.push_back(t + rng_.gauss(0.0, cfg_.muv3_time_res));
+}
+
+void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
+  if (p.Z() <= 0.0) return;
+  const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
+  if (!in_lkr_acceptance(at.X(), at.Y())) return;
+  const double e = std::sqrt(p.Mag2());
+  const double es = e * (1.0 + rng_.gauss() * em_resolution(cfg_, e));
+  lkr_.add(at.X() + rng_.gauss(0.0, cfg_.lkr_position_res),
+           at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res), es, t);
+}
+
+void DetectorSim::add_hadron_shower(const Point& start, const Vector& dir_in, double e, double t) {
+  if (!(e > 0.0) || dir_in.Z() <= 0.0) return;
+  const Vector dir = dir_in.Unit();
+  const double sig = std::sqrt(cfg_.had_stoch * cfg_.had_stoch / e + cfg_.had_const * cfg_.had_const);
+  const double es = e * (1.0 + rng_.gauss() * sig);
+  if (es <= 0.0) return;
+  const double mean = hadron_shower_mean_depth(cfg_, es);
+  const int n = std::max(1, cfg_.had_chunks);
+  const double q = es / n;
+  double el = 0, xl = 0, yl = 0, e1 = 0, x1 = 0, y1 = 0, e2 = 0, x2 = 0, y2 = 0;
+  for (int i = 0; i < n; ++i) {
+    int layer = kLayerBeyond;
+    const double depth = rng_.gamma_int(std::max(1, cfg_.had_depth_shape), mean);
+    const double z = calo_depth_to_z(cfg_, start.Z(), dir.Z(), depth, layer);
+    const double s = (z - start.Z()) / dir.Z();
+    const double x = start.X() + s * dir.X(), y = start.Y() + s * dir.Y();
+    if (layer == kLayerLkr && in_lkr_acceptance(x, y)) {
+      el += q; xl += q * x; yl += q * y;
+    } else if (layer == kLayerMuv1 && in_muv12_acceptance(x, y)) {
+      e1 += q; x1 += q * x; y1 += q * y;
+    } else if (layer == kLayerMuv2 && in_muv12_acceptance(x, y)) {
+      e2 += q; x2 += q * x; y2 += q * y;
+    }
+  }
+  if (el > 0) lkr_.add(xl / el + rng_.gauss(0.0, cfg_.had_lateral_res),
+                       yl / el + rng_.gauss(0.0, cfg_.had_lateral_res),
+                       el * cfg_.lkr_hadron_response, t);
+  if (e1 > 0) muv1_.add(x1 / e1 + rng_.gauss(0.0, cfg_.muv1_position_res),
+                        y1 / e1 + rng_.gauss(0.0, cfg_.muv1_position_res), e1, t);
+  if (e2 > 0) muv2_.add(x2 / e2 + rng_.gauss(0.0, cfg_.muv2_position_res),
+                        y2 / e2 + rng_.gauss(0.0, cfg_.muv2_position_res), e2, t);
+  // Punch-through: shower leakage (and muons from pi/K decays inside it) reaching MUV3.
+  const double ppt = std::min(0.3, cfg_.punch_through_prob * es / 20.0);
+  if (rng_.bernoulli(ppt)) {
+    const double s = (kZMuv3_mm - start.Z()) / dir.Z();
+    add_muv3_hit(start.X() + s * dir.X() + rng_.gauss(0.0, 300.0),
+                 start.Y() + s * dir.Y() + rng_.gauss(0.0, 300.0), t);
+  }
+}
+
+void DetectorSim::add_calo_muon(const Point& start, const Vector& p, int charge, double t,
+                                const ForcedLoss* forced) {
+  (void)charge;  // the calorimeters have no field; kept for symmetry and future use
+  const double m = kMassMuon;
+  double e = std::sqrt(p.Mag2() + m * m);
+  Vector dir = p.Unit();
+  if (dir.Z() <= 0.0) return;
+  Point pos = start;
+  struct MuLayer { double lo, hi, x0, dedx, brho, mip, mip_len; int id; };
+  const MuLayer layers[4] = {
+      {kZLkrFront_mm, kZLkrBack, cfg_.lkr_x0, cfg_.dedx_lkr, cfg_.mu_rad_b_kr * cfg_.lkr_density,
+       cfg_.mip_lkr, kLkrDepth_mm, 0},
+      {kZMuv1_mm, kZMuv1End, cfg_.muv_x0, cfg_.dedx_fe, cfg_.mu_rad_b_fe * cfg_.fe_density,
+       cfg_.mip_muv1, kMuv1Depth_mm, 1},
+      {kZMuv2_mm, kZMuv2End, cfg_.muv_x0, cfg_.dedx_fe, cfg_.mu_rad_b_fe * cfg_.fe_density,
+       cfg_.mip_muv2, kMuv2Depth_mm, 2},
+      {kZMuv3IronStart_mm, kZMuv3IronEnd_mm, cfg_.fe_x0, cfg_.dedx_fe,
+       cfg_.mu_rad_b_fe * cfg_.fe_density, 0.0, 1.0, 3}};
+  const double ihard = hard_loss_integral(cfg_.mu_hard_v_min);
+  auto move_to = [&](double z) {
+    const double s = (z - pos.Z()) / dir.Z();
+    pos = Point(pos.X() + s * dir.X(), pos.Y() + s * dir.Y(), z);
+  };
+  auto deposit = [&](int id, double x, double y, double de, bool em) {
+    if (de <= 0.0) return;
+    if (id == 0 && in_lkr_acceptance(x, y)) {
+      lkr_.add(x, y, em ? de * (1.0 + rng_.gauss() * em_resolution(cfg_, de)) : de, t);
+    } else if (id == 1 && in_muv12_acceptance(x, y)) {
+      muv1_.add(x, y, de, t);
+    } else if (id == 2 && in_muv12_acceptance(x, y)) {
+      muv2_.add(x, y, de, t);
+    }
+  };
+  auto hard_loss = [&](int id, double v, bool nuclear) {
+    const double de = v * (e - m);
+    e -= de;
+    if (nuclear) add_hadron_shower(pos, dir, de, t);
+    else deposit(id, pos.X(), pos.Y(), de, true);
+  };
+  for (const MuLayer& ly : layers) {
+    if (pos.Z() >= ly.hi) continue;
+    move_to(std::max(pos.Z(), ly.lo));
+    double cuts[3] = {pos.Z(), ly.hi, ly.hi};
+    int ncut = 2;
+    if (forced && forced->z > pos.Z() && forced->z < ly.hi) {
+      cuts[1] = forced->z;
+      ncut = 3;
+    }
+    for (int k = 0; k + 1 < ncut; ++k) {
+      const double za = cuts[k], zb = cuts[k + 1];
+      const double len = (zb - za) / dir.Z();  // mm
+      const double pmom = std::sqrt(std::max(e * e - m * m, 1e-6));
+      // discrete hard losses (brems, pair production, photonuclear) at a random point
+      const int nh = rng_.poisson(ly.brho * len * 0.1 * ihard);
+      for (int h = 0; h < nh && e > m + 0.05; ++h) {
+        const double v = sample_hard_loss_fraction(rng_, cfg_.mu_hard_v_min);
+        const bool nuc = rng_.bernoulli(cfg_.mu_nuclear_fraction);
+        const Point save = pos;
+        move_to(za + rng_.uniform() * (zb - za));
+        hard_loss(ly.id, v, nuc);
+        pos = save;
+      }
+      // ionisation: visible MIP deposit (Moyal fluctuations) and mean loss
+      if (ly.mip > 0.0) {
+        const double width = ly.id == 0 ? cfg_.mip_lkr_width : cfg_.mip_muv_width;
+        const double frac = len / ly.mip_len;
+        const double mip = std::max(0.0, rng_.moyal(ly.mip - 1.27 * width, width)) * frac;
+        const double zm = 0.5 * (za + zb);
+        const double sm = (zm - pos.Z()) / dir.Z();
+        deposit(ly.id, pos.X() + sm * dir.X(), pos.Y() + sm * dir.Y(), mip, false);
+      }
+      e -= ly.dedx * len * 1e-3;
+      // multiple scattering (Highland), correlated displacement and angle per plane
+      const double xx0 = len / ly.x0;
+      const double th0 = 0.0136 / pmom * std::sqrt(xx0) * (1.0 + 0.038 * std::log(xx0));
+      double dx = 0, dy = 0, tx = 0, ty = 0;
+      {
+        const double z1 = rng_.gauss(), z2 = rng_.gauss();
+        dx = len * th0 * (z1 / std::sqrt(12.0) + z2 / 2.0);
+        tx = z2 * th0;
+      }
+      {
+        const double z1 = rng_.gauss(), z2 = rng_.gauss();
+        dy = len * th0 * (z1 / std::sqrt(12.0) + z2 / 2.0);
+        ty = z2 * th0;
+      }
+      move_to(zb);
+      pos = Point(pos.X() + dx, pos.Y() + dy, pos.Z());
+      dir = Vector(dir.X() / dir.Z() + tx, dir.Y() / dir.Z() + ty, 1.0).Unit();
+      if (k + 1 < ncut - 1 && forced && e > m + 0.05) hard_loss(ly.id, forced->v, forced->nuclear);
+      if (e < m + 0.01) return;  // ranged out
+    }
+  }
+  if (e - m < cfg_.muv3_min_energy) return;
+  move_to(kZMuv3_mm);
+  add_muv3_hit(pos.X(), pos.Y(), t);
+}
+
+void DetectorSim::charged_in_calo(int pdg, const Point& at, const Vector& p, double t) {
+  const int a = std::abs(pdg);
+  if (a == 13) {
+    add_calo_muon(at, p, pdg_charge(pdg), t);
+    return;
+  }
+  const double e = std::sqrt(p.Mag2() + pdg_mass(pdg) * pdg_mass(pdg));
+  if (a == 11) {
+    if (!in_lkr_acceptance(at.X(), at.Y())) return;
+    lkr_.add(at.X() + rng_.gauss(0.0, cfg_.lkr_position_res),
+             at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res),
+             e * (1.0 + rng_.gauss() * em_resolution(cfg_, e)), t);
+    return;
+  }
+  // charged pion: first inelastic interaction after an exponential number of lambda_I
+  const Vector dir = p.Unit();
+  int layer = kLayerBeyond;
+  const double zi = calo_depth_to_z(cfg_, at.Z(), dir.Z(), rng_.exponential(1.0), layer);
+  if (layer >= kLayerWall) {  // no interaction in LKr/MUV1/MUV2: behaves like a MIP
+    add_calo_muon(at, p, pdg_charge(pdg), t);
+    return;
+  }
+  const double s = (zi - at.Z()) / dir.Z();
+  const Point pint(at.X() + s * dir.X(), at.Y() + s * dir.Y(), zi);
+  if (layer == kLayerLkr && in_lkr_acceptance(at.X(), at.Y()))
+    lkr_.add(at.X(), at.Y(), cfg_.mip_lkr * (zi - at.Z()) / kLkrDepth_mm, t);
+  add_hadron_shower(pint, dir, e - pdg_mass(pdg), t);
+}
+
+int DetectorSim::add_charged(int pdg, const Point& origin, const Vector& p, double t,
+                             double forced_decay_z, bool invisible_upstream) {
+  Segment seg[2];
+  int ns = 1;
+  seg[0] = Segment{pdg, pdg_charge(pdg), pdg_mass(pdg), origin, p, origin.Z(), 1e9};
+  const double pmag = std::sqrt(p.Mag2());
+  if (pmag < 0.5 || p.Z() <= 0.0 || !survives_magnet(seg[0])) return -1;
+  if (std::abs(pdg) == 211) {
+    double zd = forced_decay_z;
+    if (std::isnan(zd)) {
+      const double lambda = pmag / kMassPion * kCTauPion_mm;
+      zd = origin.Z() + rng_.exponential(lambda) * p.Z() / pmag;
+    }
+    if (zd < kZLkrFront_mm) {
+      const Point pd = segment_position(seg[0], zd);
+      const Vector pp = segment_momentum(seg[0], zd);
+      FourVector mu, nu;
+      two_body_decay(rng_, four_vector(pp, kMassPion), kMassMuon, 0.0, mu, nu);
+      seg[0].z1 = zd;
+      const int mupdg = pdg > 0 ? -13 : 13;
+      seg[1] = Segment{mupdg, seg[0].charge, kMassMuon, pd, mu.Vect(), zd, 1e9};
+      if (std::sqrt(mu.Vect().Mag2()) > 0.5 && mu.Pz() > 0.0 && survives_magnet(seg[1])) ns = 2;
+    }
+  }
+  auto seg_at = [&](double z) -> const Segment* {
+    for (int i = 0; i < ns; ++i)
+      if (z >= seg[i].z0 && z < seg[i].z1) return &seg[i];
+    return nullptr;
+  };
+  // ---- STRAW: a track needs all four chambers ----
+  int track = -1;
+  const Segment* s_at[4];
+  Point xs[4];
+  bool in_acc = !invisible_upstream;
+  for (int i = 0; i < 4 && in_acc; ++i) {
+    const double z = straw_z(i);
+    s_at[i] = seg_at(z);
+    if (!s_at[i]) { in_acc = false; break; }
+    xs[i] = segment_position(*s_at[i], z);
+    in_acc = in_straw_acceptance(i, xs[i].X(), xs[i].Y());
+  }
+  if (in_acc && rng_.bernoulli(cfg_.straw_track_eff)) {
+    Vector ptrue;
+    bool ok = true;
+    if (s_at[0] == s_at[3]) {
+      ptrue = segment_momentum(*s_at[0], straw_z(0));
+    } else {
+      // kink inside the spectrometer: what a two-segment fit would return
+      const double z0 = straw_z(0), z1 = straw_z(1), z2 = straw_z(2), z3 = straw_z(3);
+      const double sxu = (xs[1].X() - xs[0].X()) / (z1 - z0), syu = (xs[1].Y() - xs[0].Y()) / (z1 - z0);
+      const double sxd = (xs[3].X() - xs[2].X()) / (z3 - z2), syd = (xs[3].Y() - xs[2].Y()) / (z3 - z2);
+      const double zm = kZMagnetCentre_mm;
+      const double dxm = (xs[0].X() + sxu * (zm - z0)) - (xs[3].X() + sxd * (zm - z3));
+      const double dym = (xs[0].Y() + syu * (zm - z0)) - (xs[3].Y() + syd * (zm - z3));
+      const double kick = kMagnetKickSign * seg[0].charge * kMagnetPtKick;
+      const double pz = kick / (sxd - sxu);
+      ok = std::fabs(syd - syu) < cfg_.straw_kink_max_angle && std::fabs(dxm) < cfg_.straw_kink_max_offset &&
+           std::fabs(dym) < cfg_.straw_kink_max_offset && pz > 1.0 && pz < 500.0;
+      ptrue = Vector(sxu * pz, syu * pz, pz);
+    }
+    if (ok) {
+      const double pt = std::sqrt(ptrue.Mag2());
+      const double rp = std::hypot(cfg_.straw_p_res_const, cfg_.straw_p_res_slope * pt);
+      const double ra = std::hypot(cfg_.straw_angle_res_const, cfg_.straw_angle_res_ms / pt);
+      const double pr = pt * (1.0 + rng_.gauss() * rp);
+      const double sx = ptrue.X() / ptrue.Z() + rng_.gauss() * ra;
+      const double sy = ptrue.Y() / ptrue.Z() + rng_.gauss() * ra;
+      const double pz = pr / std::sqrt(1.0 + sx * sx + sy * sy);
+      track = static_cast<int>(ev_.straw_x.size());
+      ev_.straw_charge.push_back(seg[0].charge);
+      ev_.straw_x.push_back(xs[0].X() + rng_.gauss(0.0, cfg_.straw_position_res));
+      ev_.straw_y.push_back(xs[0].Y() + rng_.gauss(0.0, cfg_.straw_position_res));
+      ev_.straw_px.push_back(sx * pz);
+      ev_.straw_py.push_back(sy * pz);
+      ev_.straw_pz.push_back(pz);
+      // RICH ring of the particle crossing the radiator, read with the measured momentum
+      double rtime = kNoTime, rmass = -1.0;
+      if (const Segment* sr = seg_at(kZRichMid)) {
+        const double pm = std::sqrt(sr->p.Mag2());
+        const double beta = pm / std::sqrt(pm * pm + sr->mass * sr->mass);
+        const double n = 1.0 + cfg_.rich_n_minus_1;
+        if (n * beta > 1.0) {
+          const double c = 1.0 / (n * beta);
+          const double sin2max = 1.0 - 1.0 / (n * n);
+          const int hits = rng_.poisson(cfg_.rich_photons_sat * (1.0 - c * c) / sin2max);
+          if (hits >= cfg_.rich_min_hits) {
+            const double th = std::acos(c) + rng_.gauss() * cfg_.rich_angle_res;
+            const double cm = std::cos(th);
+            rmass = pr * std::sqrt(std::max(0.0, n * n * cm * cm - 1.0));
+            rtime = t + rng_.gauss(0.0, cfg_.rich_time_res);
+          }
+        }
+      }
+      ev_.straw_rich_time.push_back(rtime);
+      ev_.straw_rich_mass.push_back(rmass);
+      ev_.straw_chod_time.push_back(kNoTime);
+    }
+  }
+  // ---- NewCHOD/CHOD ----
+  if (const Segment* sc = seg_at(kZNewChod_mm)) {
+    const Point pc = segment_position(*sc, kZNewChod_mm);
+    const double r2 = pc.X() * pc.X() + pc.Y() * pc.Y();
+    if (!invisible_upstream && r2 > 140.0 * 140.0 && r2 < 1070.0 * 1070.0 &&
+        !rng_.bernoulli(cfg_.chod_inefficiency)) {
+      const double tc = t + rng_.gauss(0.0, cfg_.chod_time_res);
+      add_chod_candidate(tc);
+      if (track >= 0) ev_.straw_chod_time[track] = tc;
+    }
+  }
+  // ---- calorimeters and MUV3 ----
+  if (const Segment* sl = seg_at(kZLkrFront_mm)) {
+    charged_in_calo(sl->pdg, segment_position(*sl, kZLkrFront_mm),
+                    segment_momentum(*sl, kZLkrFront_mm), t);
+  }
+  return track;
+}
+
+void DetectorSim::cluster(DepositList& list, double merge, double threshold, double pos_res,
+                          ROOT::RVec<double>& x, ROOT::RVec<double>& y, ROOT::RVec<double>& e,
+                          ROOT::RVec<double>* time) {
+  // seeds in decreasing energy; each deposit joins the first cluster within `merge`
+  std::sort(list.d, list.d + list.n, [](const Deposit& a, const Deposit& b) { return a.e > b.e; });
+  Deposit cl[kMaxDeposits];
+  int nc = 0;
+  for (int i = 0; i < list.n; ++i) {
+    const Deposit& d = list.d[i];
+    int j = 0;
+    for (; j < nc; ++j) {
+      const double dx = cl[j].x - d.x, dy = cl[j].y - d.y;
+      if (dx * dx + dy * dy < merge * merge && std::fabs(cl[j].t - d.t) < 5.0) break;
+    }
+    if (j < nc) {
+      const double et = cl[j].e + d.e;
+      cl[j].x = (cl[j].x * cl[j].e + d.x * d.e) / et;
+      cl[j].y = (cl[j].y * cl[j].e + d.y * d.e) / et;
+      cl[j].e = et;
+    } else {
+      cl[nc++] = d;
+    }
+  }
+  for (int j = 0; j < nc; ++j) {
+    if (cl[j].e < threshold) continue;
+    x.push_back(cl[j].x + (pos_res > 0 ? rng_.gauss(0.0, pos_res) : 0.0));
+    y.push_back(cl[j].y + (pos_res > 0 ? rng_.gauss(0.0, pos_res) : 0.0));
+    e.push_back(cl[j].e);
+    if (time) time->push_back(cl[j].t + rng_.gauss(0.0, cfg_.lkr_time_res));
+  }
+}
+
+void DetectorSim::finish() {
+  cluster(lkr_, cfg_.lkr_merge_distance, cfg_.lkr_cluster_threshold, 0.0, ev_.lkr_x, ev_.lkr_y,
+          ev_.lkr_e, &ev_.lkr_time);
+  cluster(muv1_, cfg_.muv_merge_distance, cfg_.muv_cluster_threshold, cfg_.muv1_position_res,
+          ev_.muv1_x, ev_.muv1_y, ev_.muv1_e, nullptr);
+  cluster(muv2_, cfg_.muv_merge_distance, cfg_.muv_cluster_threshold, cfg_.muv2_position_res,
+          ev_.muv2_x, ev_.muv2_y, ev_.muv2_e, nullptr);
+  ev_.lkr_n = static_cast<int>(ev_.lkr_e.size());
+  ev_.muv3_n = static_cast<int>(ev_.muv3_tile.size());
+  ev_.straw_n = static_cast<int>(ev_.straw_x.size());
+  // The event is built around the CHOD candidate that fired L0 (the one nearest the event).
+  double ttrig = 0.0;
+  bool have = false;
+  for (int i = 0; i < chod_n_; ++i)
+    if (!have || std::fabs(chod_t_[i]) < std::fabs(ttrig)) { ttrig = chod_t_[i]; have = true; }
+  ev_.trigger_time = ttrig;
+  int nchod = 0;
+  for (int i = 0; i < chod_n_; ++i)
+    if (std::fabs(chod_t_[i] - ttrig) < cfg_.chod_window) ++nchod;
+  ev_.chod_n = nchod;
+  const double w = cfg_.trigger_window;
+  double elkr = 0.0;
+  for (int i = 0; i < ev_.lkr_n; ++i)
+    if (std::fabs(ev_.lkr_time[i] - ttrig) < w) elkr += ev_.lkr_e[i];
+  bool muv3_any = false, muv3_pair = false;
+  for (int i = 0; i < ev_.muv3_n; ++i) {
+    if (std::fabs(ev_.muv3_time[i] - ttrig) >= w) continue;
+    muv3_any = true;
+    if (muv3_is_inner(ev_.muv3_tile[i])) continue;
+    for (int j = i + 1; j < ev_.muv3_n && !muv3_pair; ++j) {
+      if (std::fabs(ev_.muv3_time[j] - ttrig) >= w || muv3_is_inner(ev_.muv3_tile[j])) continue;
+      if (std::fabs(ev_.muv3_time[i] - ev_.muv3_time[j]) >= cfg_.trigger_muv3_dt) continue;
+      muv3_pair = diagonally_opposite(ev_.muv3_x[i], ev_.muv3_y[i], ev_.muv3_x[j], ev_.muv3_y[j]);
+    }
+  }
+  const bool chod_ok = have && nchod >= 1 && nchod <= cfg_.trigger_chod_max;
+  // downscaler: one uniform from the event's own stream (drawn only when D > 1)
+  const bool kept = cfg_.nu_trigger_downscaling <= 1.0 ||
+                    rng_.uniform() * cfg_.nu_trigger_downscaling < 1.0;
+  ev_.trigger_nu = chod_ok && elkr > cfg_.trigger_lkr_threshold && muv3_pair && kept;
+  ev_.trigger_control = chod_ok && muv3_any;
+}
+
+}  // namespace nutag::sim
