@@ -56,6 +56,16 @@ def library_path() -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _newer_sources(lib: Path) -> list[Path]:
+    """Sources or headers modified after the library was built.
+
+    A stale library whose headers changed is worse than slow: cling would call functions with
+    the new declarations into the old binary. Such a library is never used silently.
+    """
+    built = lib.stat().st_mtime
+    return [p for p in [*headers(), *sources()] if p.stat().st_mtime > built]
+
+
 def _guard_name(path: Path) -> str:
     rel = path.relative_to(source_root()).as_posix()
     return "NUTAG_JIT_" + "".join(c if c.isalnum() else "_" for c in rel).upper()
@@ -89,6 +99,14 @@ def load_cpp(mode: str | None = None) -> str:
     if mode == "library" and lib is None:
         raise RuntimeError(
             "NUTAG_CPP=library but no libnutag.so was found: run `make build` or set NUTAG_LIBRARY")
+    stale = _newer_sources(lib) if lib is not None else []
+    if lib is not None and stale:
+        if mode == "library":
+            raise RuntimeError(
+                f"{lib} is older than {stale[0]}: rebuild with `make build` (or use NUTAG_CPP=jit)")
+        log.warning("%s is older than %s; using the JIT path. Run `make build` to use the "
+                    "compiled library.", lib, stale[0])
+        lib = None
     use_library = lib is not None and mode in ("auto", "library")
     root.gInterpreter.AddIncludePath(str(include_dir()))
     if use_library:

@@ -48,4 +48,7 @@
 // constants (inline constexpr variables of constants.hpp / geometry.hpp)
 #pragma link C++ defined_in "nutag/constants.hpp";
 
+// RVec selection helpers of the event loop
+#pragma link C++ defined_in "nutag/selection.hpp";
+
 #endif

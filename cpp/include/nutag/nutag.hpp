@@ -6,3 +6,4 @@
 #include "nutag/constants.hpp"
 #include "nutag/geometry.hpp"
 #include "nutag/kinematics.hpp"
+#include "nutag/selection.hpp"

@@ -1,0 +1,1 @@
+"""Package data: published.json (the NA62 result nutag reproduces), read via importlib.resources."""
