@@ -1,0 +1,509 @@
+"""HTCondor batch backend: chunk the samples, write a job directory, submit, follow, merge.
+
+A *job directory* holds everything to run, follow and resume one analysis on HTCondor::
+
+    JOBDIR/manifest.json        config, blinding, builder, output dir, the chunk plan
+    JOBDIR/job.sh               runs one chunk: python -m nutag.backends.chunk --chunk N
+    JOBDIR/submit-K.sub         the K-th submission (queue chunk from chunks-K.txt)
+    JOBDIR/chunks-K.txt         chunk ids of that submission (all, then only the failed)
+    JOBDIR/submissions.json     cluster id and chunk ids of every submission
+    JOBDIR/logs/                stdout/stderr per chunk, HTCondor user log per submission
+    OUTPUT/chunk_NNNNN/         histograms.root, results.json, DONE (default OUTPUT=JOBDIR/out,
+                                any shared path: AFS, /eos/user/...)
+    JOBDIR/merged/              histograms.root, cutflows.json/md after ``merge``
+
+State is never kept in memory: a chunk is *done* iff its ``DONE`` marker exists, *queued*
+iff ``condor_q`` lists it, *failed* iff its submission's user log says it terminated with a
+non-zero code (after ``max_retries``) or was aborted/held, *missing* otherwise. So ``status``,
+``resubmit`` (only not-done, not-queued chunks) and ``merge`` work after a logout, and
+re-running the same ``nutag run --backend condor`` resumes instead of starting over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..cutflow import atomic_write
+from ..errors import NutagError
+from .chunk import DONE, chunk_dirname
+
+log = logging.getLogger("nutag.backends.condor")
+
+DEFAULT_CHUNK_SIZE = 500_000
+JOB_SCRIPT, MANIFEST, SUBMISSIONS = "job.sh", "manifest.json", "submissions.json"
+#: condor_q JobStatus codes
+JOB_STATUS = {1: "idle", 2: "running", 3: "removed", 4: "completed", 5: "held",
+              6: "transferring", 7: "suspended"}
+
+
+class CondorError(NutagError):
+    """A batch problem the user can act on (the message says how)."""
+
+
+# --------------------------------------------------------------------------- plan
+def _entries(path: str, tree: str) -> int | None:
+    """Entries of ``tree`` in ``path`` (TTree or RNTuple); None when it cannot be told cheaply."""
+    from ..rootenv import capture_stderr, import_root  # noqa: PLC0415
+
+    ROOT = import_root()
+    with capture_stderr():
+        f = ROOT.TFile.Open(path)
+    if not f or f.IsZombie():
+        raise CondorError(f"cannot open input {path!r}; check it exists and is readable")
+    try:
+        obj = f.Get(tree)
+        if obj and hasattr(obj, "GetEntries"):
+            return int(obj.GetEntries())
+    finally:
+        f.Close()
+    try:
+        return int(ROOT.RNTupleReader.Open(tree, path).GetNEntries())
+    except Exception:  # noqa: BLE001 - older ROOT: chunk this file whole
+        return None
+
+
+def plan_chunks(analysis: Any, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                samples: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Split every sample into chunks of ``chunk_size`` entries, in sample/file order.
+
+    The entries of a sample are its files chained in order; chunk j is the global range
+    [j*size, (j+1)*size) of that chain, and lists only the files it overlaps, with the range
+    shifted to start at the first of them. So chunks partition the sample exactly, a big file is
+    split and small files are grouped, and the plan depends only on the inputs and the size.
+    A sample whose entries cannot be counted cheaply is chunked one whole file per chunk.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    chunks: list[dict[str, Any]] = []
+    for name in (list(samples) if samples is not None else list(analysis.samples)):
+        s = analysis.samples[name]
+        sizes = [_entries(f, s.tree) for f in s.files]
+        if any(n is None for n in sizes):
+            for f in s.files:
+                chunks.append({"id": len(chunks), "sample": name, "files": [f],
+                               "range": None, "entries": None})
+            continue
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        total = sum(sizes)
+        for a in range(0, max(total, 1), chunk_size):
+            b = min(a + chunk_size, total)
+            idx = [i for i, (st, n) in enumerate(zip(starts, sizes)) if st < b and st + n > a]
+            if not idx:  # an empty sample still gets one (empty) chunk: its cutflow rows exist
+                idx = [0] if s.files else []
+            off = starts[idx[0]] if idx else 0
+            chunks.append({"id": len(chunks), "sample": name,
+                           "files": [s.files[i] for i in idx],
+                           "range": [a - off, b - off], "entries": b - a})
+    return chunks
+
+
+def config_digest(analysis: Any) -> str:
+    """Hash of every YAML the analysis reads and of its input file list (resume safety)."""
+    h = hashlib.sha256()
+    for f in [analysis.file, analysis.samples_file, *analysis.selection.files]:
+        h.update(Path(f).read_bytes())
+    for s in analysis.samples.values():
+        h.update(json.dumps([s.name, s.tree, s.files]).encode())
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- job directory
+@dataclass
+class JobOptions:
+    flavour: str = "espresso"
+    memory_mb: int = 2000
+    disk_kb: int = 2_000_000
+    max_retries: int = 2
+    python: str = ""
+    setup: str = ""          # shell lines run before python (e.g. source an LCG view)
+    output: str = ""         # chunk outputs; default JOBDIR/out; /eos/... allowed
+
+
+def _job_script(jobdir: Path, opts: JobOptions) -> str:
+    from .. import cpp  # noqa: PLC0415
+
+    analysis_dir = Path(__file__).resolve().parents[2]
+    py = opts.python or sys.executable
+    return f"""#!/bin/bash
+# Generated by nutag: runs ONE chunk of {jobdir}. Usage: job.sh CHUNK_ID
+set -euo pipefail
+CHUNK="$1"
+# failure injection for tests and drills: NUTAG_FAIL_CHUNKS=3,7 makes those chunks fail
+if [[ ",${{NUTAG_FAIL_CHUNKS:-}}," == *",${{CHUNK}},"* ]]; then
+  echo "nutag: chunk ${{CHUNK}} fails on purpose (NUTAG_FAIL_CHUNKS=${{NUTAG_FAIL_CHUNKS}})" >&2
+  exit 3
+fi
+{opts.setup}
+export PYTHONPATH={shlex.quote(str(analysis_dir))}${{PYTHONPATH:+:$PYTHONPATH}}
+export NUTAG_SOURCE_DIR=${{NUTAG_SOURCE_DIR:-{shlex.quote(str(cpp.source_root()))}}}
+echo "nutag: chunk ${{CHUNK}} on $(hostname) at $(date -u +%FT%TZ)"
+exec {shlex.quote(py)} -m nutag.backends.chunk --manifest {shlex.quote(str(jobdir / MANIFEST))} \\
+  --chunk "${{CHUNK}}"
+"""
+
+
+def submit_description(jobdir: Path, k: int, opts: JobOptions,
+                       environment: dict[str, str] | None = None) -> str:
+    """The k-th submit file: one job per chunk id listed in chunks-k.txt."""
+    env = ""
+    if environment:
+        env = 'environment = "' + " ".join(f"{a}={b}" for a, b in environment.items()) + '"\n'
+    return f"""# Generated by nutag: submission {k} of {jobdir}
+universe = vanilla
+executable = {jobdir / JOB_SCRIPT}
+arguments = $(chunk)
+output = {jobdir}/logs/chunk_$(chunk).$(ClusterId).$(ProcId).out
+error = {jobdir}/logs/chunk_$(chunk).$(ClusterId).$(ProcId).err
+log = {jobdir}/logs/submit-{k}.log
+request_cpus = 1
+request_memory = {opts.memory_mb}
+request_disk = {opts.disk_kb}
+max_retries = {opts.max_retries}
++JobFlavour = "{opts.flavour}"
+should_transfer_files = YES
+when_to_transfer_output = ON_EXIT
+{env}queue chunk from {jobdir}/chunks-{k}.txt
+"""
+
+
+def check_submit(text: str) -> Any:
+    """Parse a submit description with the HTCondor bindings (raises ValueError if invalid)."""
+    import htcondor2  # noqa: PLC0415
+
+    sub = htcondor2.Submit(text)
+    if not sub.get("executable"):
+        raise ValueError("submit description has no executable")
+    return sub
+
+
+class JobDir:
+    """One analysis on HTCondor, on disk (see the module docstring for the layout)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path).resolve()
+
+    # ---- files
+    @property
+    def manifest(self) -> dict[str, Any]:
+        f = self.path / MANIFEST
+        if not f.is_file():
+            raise CondorError(f"{self.path} is not a nutag job directory (no {MANIFEST})")
+        return json.loads(f.read_text())
+
+    @property
+    def output(self) -> Path:
+        return Path(self.manifest["output"])
+
+    def submissions(self) -> list[dict[str, Any]]:
+        f = self.path / SUBMISSIONS
+        return json.loads(f.read_text()) if f.is_file() else []
+
+    def chunk_ids(self) -> list[int]:
+        return [c["id"] for c in self.manifest["chunks"]]
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, analysis: Any, *, blinded: bool, builder: str,
+               chunk_size: int, opts: JobOptions,
+               samples: Iterable[str] | None = None) -> JobDir:
+        """Write a new job directory, or reopen an existing one for the same analysis."""
+        jd = cls(path)
+        digest = config_digest(analysis)
+        key = {"digest": digest, "blinded": blinded, "builder": builder, "chunk_size": chunk_size,
+               "samples": list(samples) if samples is not None else list(analysis.samples)}
+        if (jd.path / MANIFEST).is_file():
+            old = jd.manifest
+            if {k: old.get(k) for k in key} != key:
+                raise CondorError(
+                    f"{jd.path} holds a different run (config, blinding, builder, chunk size or "
+                    "samples changed); use another --condor-dir or delete this one")
+            log.info("resuming %s", jd.path)
+            return jd
+        (jd.path / "logs").mkdir(parents=True, exist_ok=True)
+        output = Path(opts.output).resolve() if opts.output else jd.path / "out"
+        output.mkdir(parents=True, exist_ok=True)
+        chunks = plan_chunks(analysis, chunk_size, key["samples"])
+        doc = {**key, "format": "nutag-jobdir-1", "config": str(Path(analysis.file).resolve()),
+               "analysis": analysis.name, "output": str(output), "options": vars(opts),
+               "sample_order": key["samples"], "chunks": chunks}
+        atomic_write(jd.path / MANIFEST, json.dumps(doc, indent=1) + "\n")
+        script = jd.path / JOB_SCRIPT
+        atomic_write(script, _job_script(jd.path, opts))
+        script.chmod(0o755)
+        log.info("%s: %d chunks of %s", jd.path, len(chunks), ", ".join(key["samples"]))
+        return jd
+
+    # ---- state
+    def done(self) -> set[int]:
+        out = self.output
+        return {i for i in self.chunk_ids() if (out / chunk_dirname(i) / DONE).is_file()}
+
+    def queued(self) -> dict[int, str]:
+        """Chunks condor_q still lists, with their state (idle, running, held, ...)."""
+        subs = self.submissions()
+        if not subs:
+            return {}
+        clusters = [str(s["cluster"]) for s in subs]
+        try:
+            cp = subprocess.run(["condor_q", *clusters, "-af", "ClusterId", "ProcId",
+                                 "JobStatus"], capture_output=True, text=True, timeout=120)
+        except FileNotFoundError as exc:
+            raise CondorError("condor_q not found: run this on an HTCondor submit node "
+                              "(lxplus) or put the HTCondor tools on PATH") from exc
+        if cp.returncode != 0:
+            raise CondorError(f"condor_q failed: {cp.stderr.strip()}")
+        procs = {(s["cluster"], p): c for s in subs for p, c in enumerate(s["chunks"])}
+        out: dict[int, str] = {}
+        for line in cp.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and all(x.isdigit() for x in parts):
+                chunk = procs.get((int(parts[0]), int(parts[1])))
+                if chunk is not None:
+                    out[chunk] = JOB_STATUS.get(int(parts[2]), parts[2])
+        return out
+
+    def failures(self) -> dict[int, str]:
+        """Chunks whose latest submission terminated badly, from the HTCondor user logs."""
+        out: dict[int, str] = {}
+        for s in self.submissions():
+            logf = self.path / "logs" / f"submit-{s['k']}.log"
+            events = _user_log_events(logf) if logf.is_file() else {}
+            for proc, chunk in enumerate(s["chunks"]):
+                ev = events.get((s["cluster"], proc))
+                if ev is None:
+                    out.pop(chunk, None)  # resubmitted, no verdict yet
+                elif ev != "ok":
+                    out[chunk] = ev
+                else:
+                    out.pop(chunk, None)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        ids, done = self.chunk_ids(), self.done()
+        queued = self.queued()
+        failed = self.failures()
+        state: dict[int, str] = {}
+        for i in ids:
+            if i in done:
+                state[i] = "done"
+            elif i in queued and queued[i] != "held":
+                state[i] = queued[i]
+            elif i in queued:
+                state[i] = "held"
+            elif i in failed:
+                state[i] = "failed"
+            else:
+                state[i] = "missing"
+        counts: dict[str, int] = {}
+        for v in state.values():
+            counts[v] = counts.get(v, 0) + 1
+        return {"jobdir": str(self.path), "chunks": len(ids), "counts": counts, "state": state,
+                "failed": {i: failed[i] for i in ids if state[i] == "failed"},
+                "to_resubmit": [i for i in ids if state[i] in ("failed", "missing", "held")]}
+
+    # ---- actions
+    def submit(self, chunk_ids: list[int] | None = None) -> dict[str, Any] | None:
+        """Submit ``chunk_ids`` (default: every chunk not done and not queued)."""
+        if chunk_ids is None:
+            st = self.status()
+            chunk_ids = st["to_resubmit"]
+            held = [i for i in chunk_ids if st["state"][i] == "held"]
+            if held:
+                self._remove_held(held)
+        if not chunk_ids:
+            log.info("%s: nothing to submit", self.path)
+            return None
+        subs = self.submissions()
+        k = len(subs)
+        opts = JobOptions(**self.manifest["options"])
+        env = {"NUTAG_FAIL_CHUNKS": os.environ["NUTAG_FAIL_CHUNKS"]} \
+            if os.environ.get("NUTAG_FAIL_CHUNKS") else None
+        atomic_write(self.path / f"chunks-{k}.txt", "".join(f"{i}\n" for i in chunk_ids))
+        text = submit_description(self.path, k, opts, env)
+        check_submit(text)
+        subfile = self.path / f"submit-{k}.sub"
+        atomic_write(subfile, text)
+        try:
+            cp = subprocess.run(["condor_submit", str(subfile)], capture_output=True, text=True,
+                                cwd=self.path)
+        except FileNotFoundError as exc:
+            raise CondorError("condor_submit not found: run on an HTCondor submit node "
+                              "(lxplus)") from exc
+        m = re.search(r"submitted to cluster (\d+)", cp.stdout)
+        if cp.returncode != 0 or not m:
+            raise CondorError(f"condor_submit {subfile} failed:\n{cp.stdout}{cp.stderr}")
+        entry = {"k": k, "cluster": int(m.group(1)), "chunks": list(chunk_ids),
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        atomic_write(self.path / SUBMISSIONS, json.dumps(subs + [entry], indent=1) + "\n")
+        log.info("%s: submitted %d chunks as cluster %s", self.path, len(chunk_ids),
+                 entry["cluster"])
+        return entry
+
+    def _remove_held(self, chunks: list[int]) -> None:
+        ids = []
+        for s in self.submissions():
+            ids += [f"{s['cluster']}.{p}" for p, c in enumerate(s["chunks"]) if c in chunks]
+        if ids:
+            subprocess.run(["condor_rm", *ids], capture_output=True, text=True)
+
+    def wait(self, poll: float = 30.0, timeout: float | None = None) -> dict[str, Any]:
+        """Poll until no chunk is queued; returns the final status."""
+        t0 = time.time()
+        while True:
+            st = self.status()
+            active = {k: v for k, v in st["counts"].items()
+                      if k not in ("done", "failed", "missing", "held")}
+            if not active:
+                return st
+            if timeout is not None and time.time() - t0 > timeout:
+                raise CondorError(f"{self.path}: still {active} after {timeout:.0f} s; follow "
+                                  f"with `nutag condor status {self.path}`")
+            time.sleep(poll)
+
+    def merge(self, out_dir: str | os.PathLike | None = None) -> Any:
+        """Exact merge of all chunks (refuses if one is not done); writes JOBDIR/merged."""
+        from .merge import IncompleteMerge, merge_chunks, write_merged  # noqa: PLC0415
+
+        st = self.status()
+        missing = [i for i, v in st["state"].items() if v != "done"]
+        if missing:
+            raise IncompleteMerge(missing, incomplete_message(self, st))
+        man = self.manifest
+        res = merge_chunks([self.output / chunk_dirname(i) for i in self.chunk_ids()],
+                           sample_order=man["sample_order"])
+        write_merged(res, out_dir or self.path / "merged")
+        return res
+
+
+def _user_log_events(path: Path) -> dict[tuple[int, int], str]:
+    """Last verdict per (cluster, proc) of an HTCondor user log: 'ok' or why it failed."""
+    out: dict[tuple[int, int], str] = {}
+    head = re.compile(r"^(\d{3}) \((\d+)\.(\d+)\.\d+\)")
+    lines = path.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines):
+        m = head.match(line)
+        if not m:
+            continue
+        code, key = m.group(1), (int(m.group(2)), int(m.group(3)))
+        if code == "005":
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            rv = re.search(r"return value (\d+)", nxt)
+            if rv and rv.group(1) == "0":
+                out[key] = "ok"
+            elif rv:
+                out[key] = f"exit code {rv.group(1)}"
+            else:
+                out[key] = nxt.strip() or "abnormal termination"
+        elif code == "009":
+            out[key] = "aborted (condor_rm)"
+        elif code == "012":
+            out[key] = "held"
+        elif code == "013":
+            out.pop(key, None)  # released
+    return out
+
+
+def incomplete_message(jd: JobDir, st: dict[str, Any]) -> str:
+    lines = [f"{jd.path}: {st['counts'].get('done', 0)}/{st['chunks']} chunks done "
+             f"({', '.join(f'{k} {v}' for k, v in sorted(st['counts'].items()))})"]
+    for i, why in st["failed"].items():
+        lines.append(f"  chunk {i} failed: {why}; see {jd.path}/logs/chunk_{i}.*.err")
+    if st["to_resubmit"]:
+        lines.append(f"resubmit only those with: nutag condor resubmit {jd.path}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- one call
+def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
+               samples: Iterable[str] | None = None, condor_dir: str | os.PathLike | None = None,
+               chunk_size: int = DEFAULT_CHUNK_SIZE, wait: bool = True, poll: float = 30.0,
+               timeout: float | None = None, flavour: str = "espresso", memory_mb: int = 2000,
+               max_retries: int = 2, output: str = "", python: str = "", setup: str = "",
+               **_: Any) -> Any:
+    """Create/resume the job directory, submit what is not done, wait, merge -> RunResults.
+
+    Raises ``IncompleteMerge`` (with the resubmit command in its message) when chunks failed,
+    or ``CondorError`` when ``wait`` is false (the run continues in the batch system).
+    """
+    from . import builder_name  # noqa: PLC0415
+
+    jobdir = condor_dir or Path("condor") / analysis.name
+    opts = JobOptions(flavour=flavour, memory_mb=memory_mb, max_retries=max_retries,
+                      python=python, setup=setup, output=output)
+    jd = JobDir.create(jobdir, analysis, blinded=blinded, builder=builder_name(builder),
+                       chunk_size=chunk_size, opts=opts, samples=samples)
+    jd.submit()
+    if not wait:
+        raise CondorError(f"submitted; follow with `nutag condor status {jd.path}` and finish "
+                          f"with `nutag condor merge {jd.path}`")
+    jd.wait(poll=poll, timeout=timeout)
+    return jd.merge()
+
+
+# --------------------------------------------------------------------------- CLI
+def add_condor_parser(sub: argparse._SubParsersAction) -> None:
+    """``nutag condor status|resubmit|merge JOBDIR`` (wired by nutag.cli)."""
+    p = sub.add_parser("condor", help="follow, resubmit and merge an HTCondor run",
+                       description="Inspect a job directory written by `nutag run --backend "
+                                   "condor`, resubmit only its failed or missing chunks, and "
+                                   "merge the chunks exactly once all are done.")
+    p.add_argument("action", choices=("status", "resubmit", "merge"))
+    p.add_argument("jobdir", type=Path)
+    p.add_argument("--json", action="store_true", help="status as JSON")
+    p.add_argument("--output", type=Path, default=None, help="merge: output directory "
+                   "(default JOBDIR/merged)")
+    p.set_defaults(func=cmd_condor)
+
+
+def cmd_condor(args: argparse.Namespace) -> int:
+    jd = JobDir(args.jobdir)
+    if args.action == "status":
+        st = jd.status()
+        if args.json:
+            print(json.dumps(st, indent=1))
+        else:
+            print(incomplete_message(jd, st) if st["to_resubmit"] or st["failed"]
+                  else f"{jd.path}: {st['counts']}")
+        return 0 if not st["to_resubmit"] else 1
+    if args.action == "resubmit":
+        entry = jd.submit()
+        print(f"resubmitted chunks {entry['chunks']} as cluster {entry['cluster']}" if entry
+              else "nothing to resubmit")
+        return 0
+    from .merge import IncompleteMerge  # noqa: PLC0415
+
+    try:
+        jd.merge(args.output)
+    except IncompleteMerge as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(args.output or jd.path / "merged")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nutag.backends.condor")
+    add_condor_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["condor", *(argv if argv is not None else sys.argv[1:])])
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except NutagError as exc:
+        print(f"nutag: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""Run the analysis graphs on Dask with ROOT's distributed RDataFrame (6.40 API).
+
+The graph code does not change: ``graph.build_graph(..., make_df=session.make_df)`` books on
+``ROOT.RDataFrame(tree, files, executor=client, npartitions=N)``, and ``ROOT.RDF.RunGraphs``
+(which dispatches to the distributed version for distributed result proxies) runs every
+sample's graph concurrently on the cluster. ROOT splits each sample into ``N`` entry ranges
+aligned on TTree clusters, runs one task per range and merges the partial results
+(``TH1::Merge``, sums of counts and weights) before handing them back.
+
+What a worker needs and how it gets it. Tasks JIT the same C++ expressions as a local run, so
+every worker process must have nutag's C++ helpers declared. ``ROOT.RDF.Distributed.
+DistributeHeaders`` flattens headers to their basenames, which breaks nutag's
+``#include "nutag/..."`` tree, so nutag ships ONE tarball instead (``DistributeFiles``): the
+headers and sources (for the JIT fallback), ``libnutag.so`` with its dictionary ``.pcm`` and
+``.rootmap`` when built, and the correctionlib JSON files. ``initialize(worker_setup, ...)``
+unpacks it in the worker's local directory and calls ``nutag.cpp.load_cpp`` against it, then
+declares the correctionlib sets (``nutag.corrections.declare_payload``, JSON text shipped with
+the task).
+ROOT runs the initialisation function at the start of EVERY task (measured), so it is
+idempotent: the unpacked directory is reused and ``load_cpp`` returns at once when loaded.
+Only process-based workers are supported (cling is not safe to drive from several Python
+threads of one worker), hence ``threads_per_worker=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import shutil
+import socket
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..graph import SampleGraph
+from ..rootenv import import_root
+
+log = logging.getLogger("nutag.backends.dask")
+
+BUNDLE_PREFIX = "nutag-bundle-"
+#: measured: one distributed-RDF worker process with nutag loaded peaks at ~0.6 GB
+DEFAULT_WORKER_MEMORY = "2GB"
+
+
+# --------------------------------------------------------------------------- clusters
+def local_cluster(workers: int = 2, **kwargs: Any) -> Any:
+    """A LocalCluster of ``workers`` single-threaded *processes* (what distributed RDF needs)."""
+    from distributed import LocalCluster  # noqa: PLC0415
+
+    kwargs.setdefault("dashboard_address", None)
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, **kwargs)
+
+
+def condor_cluster(workers: int = 10, *, flavour: str = "espresso",
+                   memory: str = DEFAULT_WORKER_MEMORY, disk: str = "2GB",
+                   python: str | None = None, prologue: Sequence[str] = (),
+                   log_directory: str | None = None, host: str | None = None,
+                   port: int = 0, extra_directives: dict[str, Any] | None = None,
+                   **kwargs: Any) -> Any:
+    """A ``dask_jobqueue.HTCondorCluster`` of ``workers`` one-core jobs (lxplus-ready).
+
+    ``flavour`` is lxplus' ``+JobFlavour`` (espresso 20 min, microcentury 1 h, longlunch 2 h,
+    workday 8 h, tomorrow 1 d...). The scheduler listens on ``host`` (default: this machine's
+    name, reachable from the batch nodes) and ``port`` (0: any free port). ``prologue`` lines run
+    before the worker starts (e.g. ``source /cvmfs/sft.cern.ch/lcg/views/.../setup.sh``,
+    ``export PYTHONPATH=...``); the worker nodes need g++ because cling does.
+    """
+    from dask_jobqueue import HTCondorCluster  # noqa: PLC0415
+
+    directives = {"+JobFlavour": f'"{flavour}"'}
+    directives.update(extra_directives or {})
+    cluster = HTCondorCluster(
+        cores=1, processes=1, memory=memory, disk=disk,
+        python=python or _python(), job_script_prologue=list(prologue),
+        job_extra_directives=directives, log_directory=log_directory,
+        scheduler_options={"host": host or socket.gethostname(), "port": port,
+                           "dashboard_address": ":0"},
+        **kwargs)
+    cluster.scale(jobs=workers)
+    return cluster
+
+
+def _python() -> str:
+    return sys.executable
+
+
+# --------------------------------------------------------------------------- worker bundle
+def bundle_members(corrections: Iterable[str] = ()) -> list[tuple[Path, str]]:
+    """(local path, name in the bundle) of everything a worker needs to declare nutag's C++."""
+    from .. import cpp  # noqa: PLC0415
+
+    root = cpp.source_root()
+    members: list[tuple[Path, str]] = []
+    for base in (root / "cpp" / "include", root / "cpp" / "src"):
+        for p in sorted(base.rglob("*")):
+            if p.is_file() and p.suffix in (".hpp", ".h", ".cpp", ".cxx", ".hxx"):
+                members.append((p, p.relative_to(root).as_posix()))
+    lib = cpp.library_path()
+    if lib is not None:
+        for p in sorted(lib.parent.glob("libnutag*")):
+            if p.suffix in (".so", ".pcm", ".rootmap", ".dylib"):
+                members.append((p, f"build/{p.name}"))
+    for c in corrections:
+        members.append((Path(c), f"corrections/{Path(c).name}"))
+    return members
+
+
+def make_bundle(directory: str | os.PathLike, corrections: Iterable[str] = ()) -> Path:
+    """Write the worker tarball into ``directory``; its name carries a content hash, so a
+    changed library or header is never confused with a stale unpacked copy on a worker."""
+    members = bundle_members(corrections)
+    digest = hashlib.sha256()
+    for path, name in members:
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
+    target = Path(directory) / f"{BUNDLE_PREFIX}{digest.hexdigest()[:16]}.tar.gz"
+    if not target.exists():
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for path, name in members:
+                info = tar.gettarinfo(str(path), arcname=name)
+                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                with open(path, "rb") as fh:
+                    tar.addfile(info, fh)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(buf.getvalue())
+        os.replace(tmp, target)
+    return target
+
+
+def python_zip(directory: str | os.PathLike) -> Path:
+    """The nutag Python package as a zip, for workers that do not share this checkout."""
+    pkg = Path(__file__).resolve().parents[1]
+    target = Path(directory) / "nutag-python.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(pkg.rglob("*.py")):
+            zf.write(p, (Path("nutag") / p.relative_to(pkg)).as_posix())
+    return target
+
+
+def bundle_cache() -> Path:
+    """Where bundles are kept: content-addressed, so they are reused across sessions (ROOT's
+    registry of files to distribute is process-global and outlives a session)."""
+    env = os.environ.get("NUTAG_DASK_CACHE")
+    base = Path(env) if env else Path(tempfile.gettempdir()) / f"nutag-dask-{os.getuid()}"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def _forget_old_bundles(current: Path) -> None:
+    """Drop bundles of earlier sessions from distributed RDF's (class-level) file registry."""
+    try:
+        from ROOT._distrdf.Backends.Base import BaseBackend  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - layout of another ROOT version
+        return
+    for f in list(BaseBackend.files):
+        if Path(f).name.startswith(BUNDLE_PREFIX) and Path(f) != current:
+            BaseBackend.files.discard(f)
+
+
+def _unpack(bundle: Path, target: Path) -> None:
+    """Unpack once per worker directory; concurrent unpackers race to one ``os.replace``."""
+    if (target / ".complete").exists():
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    with tarfile.open(bundle) as tar:
+        tar.extractall(tmp, filter="data")
+    (tmp / ".complete").write_text("ok\n")
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another task won: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def worker_setup(bundle_name: str | None, mode: str | None = None,
+                 corrections: dict[str, tuple[str, str]] | None = None) -> str:
+    """Make nutag's C++ callable in this process; safe to call at the start of every task.
+
+    On a Dask worker the bundle uploaded by ``DistributeFiles`` sits in the worker's local
+    directory: unpack it there once and point ``nutag.cpp`` at it. In the client process (ROOT
+    also runs the initialisation locally) the checkout is used as is.
+    """
+    local = None
+    try:
+        from distributed import get_worker  # noqa: PLC0415
+
+        local = Path(get_worker().local_directory)
+    except (ImportError, ValueError):
+        pass
+    if local is not None and bundle_name and (local / bundle_name).is_file():
+        target = local / bundle_name.removesuffix(".tar.gz")
+        _unpack(local / bundle_name, target)
+        os.environ["NUTAG_SOURCE_DIR"] = str(target)
+        lib = target / "build" / "libnutag.so"
+        if lib.is_file():
+            os.environ["NUTAG_LIBRARY"] = str(lib)
+        if (target / "corrections").is_dir():
+            os.environ["NUTAG_CORRECTIONS_DIR"] = str(target / "corrections")
+    from ..cpp import load_cpp  # noqa: PLC0415
+
+    loaded = load_cpp(mode)
+    if corrections:  # correctionlib sets travel as JSON text; declaring again is a no-op
+        from ..corrections import declare_payload  # noqa: PLC0415
+
+        declare_payload(corrections)
+    return loaded
+
+
+# --------------------------------------------------------------------------- session
+@dataclass
+class DaskSession:
+    """A Dask client prepared for distributed RDataFrame; closes what it created.
+
+    ``make_df`` is the dataframe factory to pass to ``build_graph``; ``run`` triggers every
+    booked result of every graph with one ``RunGraphs``.
+    """
+
+    client: Any
+    partitions: int | None = None
+    cluster: Any = None
+    own_client: bool = False
+    corrections: list[str] = field(default_factory=list)
+    ship_python: bool = False
+    cpp_mode: str | None = None
+    _scratch: tempfile.TemporaryDirectory | None = None
+
+    @classmethod
+    def from_options(cls, *, analysis: Any = None, client: Any = None,
+                     scheduler: str | None = None, workers: int = 2,
+                     partitions: int | None = None, cluster: str = "local",
+                     condor: dict[str, Any] | None = None, ship_python: bool | None = None,
+                     cpp_mode: str | None = None, **_: Any) -> DaskSession:
+        """Connect to ``client`` / ``scheduler`` (address), else start a cluster:
+        ``cluster="local"`` (LocalCluster, ``workers`` processes) or ``"condor"``
+        (HTCondorCluster with the ``condor`` keywords)."""
+        from distributed import Client  # noqa: PLC0415
+
+        corrections = list(getattr(analysis, "corrections", []) or [])
+        own, clus = False, None
+        if client is None:
+            if scheduler:
+                client = Client(scheduler)
+            elif cluster == "local":
+                clus = local_cluster(workers)
+                client = Client(clus)
+            elif cluster == "condor":
+                copts = dict(condor or {})
+                timeout = copts.pop("start_timeout", 600)
+                clus = condor_cluster(workers, **copts)
+                client = Client(clus)
+                client.wait_for_workers(1, timeout=timeout)
+            else:
+                raise ValueError(f"unknown Dask cluster {cluster!r}: local or condor")
+            own = True
+        if ship_python is None:  # a remote cluster may not see this checkout
+            ship_python = bool(scheduler) or cluster == "condor"
+        session = cls(client, partitions, clus, own, corrections, ship_python, cpp_mode)
+        session.prepare()
+        return session
+
+    def prepare(self) -> None:
+        """Register the worker bundle and the idempotent initialisation with distributed RDF."""
+        ROOT = import_root()
+        cache = bundle_cache()
+        bundle = make_bundle(cache, self.corrections)
+        if self.ship_python:
+            self._scratch = tempfile.TemporaryDirectory(prefix="nutag-dask-")
+            self.client.upload_file(str(python_zip(self._scratch.name)), load=True)
+        _forget_old_bundles(bundle)
+        ROOT.RDF.Distributed.DistributeFiles([str(bundle)])
+        payload = None
+        if self.corrections:
+            from ..corrections import corrections_payload  # noqa: PLC0415
+
+            payload = corrections_payload(self.corrections)
+        ROOT.RDF.Distributed.initialize(worker_setup, bundle.name, self.cpp_mode, payload)
+        log.info("dask: %s, worker bundle %s", self.client, bundle.name)
+
+    def make_df(self, sample: Any) -> Any:
+        """The distributed root dataframe of one sample (TTree or RNTuple)."""
+        ROOT = import_root()
+        kw: dict[str, Any] = {"executor": self.client}
+        if self.partitions:
+            kw["npartitions"] = int(self.partitions)
+        return ROOT.RDataFrame(sample.tree, list(sample.files), **kw)
+
+    def run(self, graphs: list[SampleGraph]) -> int:
+        return run_graphs(graphs)
+
+    def close(self) -> None:
+        if self.own_client:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self) -> DaskSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def run_graphs(graphs: list[SampleGraph]) -> int:
+    """ONE distributed ``RunGraphs`` over every booked result; counts executions per graph
+    (``head.nutag_executions``) so the one-loop-per-sample invariant stays checkable."""
+    ROOT = import_root()
+    booked = [ptr for g in graphs for ptr in g.booked]
+    if not booked:
+        return 0
+    heads = [g.df._headnode for g in graphs]
+    before = [h.exec_id for h in heads]
+    with contextlib.redirect_stdout(sys.stderr):  # ROOT's Dask progress bar: not on stdout
+        n = ROOT.RDF.RunGraphs(booked)
+    for h, b in zip(heads, before):
+        if h.exec_id is not b:
+            h.nutag_executions = getattr(h, "nutag_executions", 0) + 1
+    log.info("dask: ran %d graphs (%d results) in one RunGraphs", n, len(booked))
+    return int(n)

@@ -1,0 +1,147 @@
+"""HTCondor backend through fake condor_submit/condor_q/condor_rm that run the jobs here.
+
+Checks: chunk plans partition every sample; every generated submit file passes
+htcondor2.Submit; the merged chunks equal a local run bin by bin; a failing chunk is reported,
+``nutag condor resubmit`` reruns only it, and the merge then equals the local run; a second
+run on the same job directory resumes instead of resubmitting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _backends_data import REPO, load, shim_env, write_analysis
+
+from nutag.backends import condor, run_analysis_on, summary
+from nutag.backends.chunk import DONE, chunk_dirname
+from nutag.backends.merge import IncompleteMerge, merge_chunks
+
+pytest.importorskip("htcondor2")
+
+CHUNK = 2000  # mc: 2800 entries in 2 files -> 2 chunks (one spans both); data: 2500 -> 2
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    return load(write_analysis(tmp_path_factory.mktemp("condor_inputs")))
+
+
+@pytest.fixture(scope="module")
+def local_summary(analysis):
+    return summary(run_analysis_on("local", analysis, blinded=False))
+
+
+@pytest.fixture
+def shim(tmp_path, monkeypatch):
+    env = shim_env(tmp_path / "shim")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("NUTAG_FAIL_CHUNKS", raising=False)
+    return tmp_path / "shim"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nutag.backends.condor", *args],
+                          capture_output=True, text=True, env=dict(os.environ))
+
+
+def _submitted(shim_state: Path) -> list[int]:
+    return [int(line.split()[1]) for line in (shim_state / "submissions.log").read_text()
+            .splitlines()]
+
+
+def test_plan_partitions_every_sample(analysis):
+    chunks = condor.plan_chunks(analysis, CHUNK)
+    assert [c["id"] for c in chunks] == list(range(len(chunks)))
+    per = {}
+    for c in chunks:
+        per[c["sample"]] = per.get(c["sample"], 0) + c["entries"]
+        assert c["range"][1] - c["range"][0] == c["entries"] <= CHUNK
+    assert per == {"mc": 2800, "data": 2500}
+    spanning = [c for c in chunks if len(c["files"]) == 2]
+    assert spanning and spanning[0]["range"] == [0, 2000]
+    assert [c["range"] for c in chunks if c["sample"] == "mc"][1] == [500, 1300]
+
+
+def test_condor_equals_local_and_submit_files_valid(analysis, local_summary, shim, tmp_path):
+    jobdir = tmp_path / "job"
+    res = run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir,
+                          chunk_size=CHUNK, poll=0.1, flavour="microcentury")
+    assert summary(res) == local_summary
+    assert {n: s.n_runs for n, s in res.samples.items()} == {"mc": 1, "data": 1}
+    subs = sorted(jobdir.glob("submit-*.sub"))
+    assert subs
+    for f in subs:  # every generated submit file is valid HTCondor
+        sub = condor.check_submit(f.read_text())
+        assert sub["MY.JobFlavour"] == '"microcentury"'
+        assert sub["max_retries"] == "2" and sub["request_memory"] == "2000"
+        assert sub.getQArgs().startswith("chunk from ")
+    merged = json.loads((jobdir / "merged" / "cutflows.json").read_text())
+    assert merged["mc"]["regions"]["control"] == local_summary["mc"]["regions"]["control"][
+        "cutflow"]
+    # resumption: the same run again submits nothing and merges the same result
+    n_before = len(_submitted(shim))
+    again = run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir,
+                            chunk_size=CHUNK, poll=0.1, flavour="microcentury")
+    assert len(_submitted(shim)) == n_before
+    assert summary(again) == local_summary
+    # a changed run refuses the directory instead of mixing results
+    with pytest.raises(condor.CondorError, match="different run"):
+        run_analysis_on("condor", analysis, blinded=True, condor_dir=jobdir, chunk_size=CHUNK)
+
+
+def test_failed_chunk_resubmitted_alone(analysis, local_summary, shim, tmp_path, monkeypatch):
+    jobdir = tmp_path / "job"
+    monkeypatch.setenv("NUTAG_FAIL_CHUNKS", "3")
+    with pytest.raises(IncompleteMerge) as err:
+        run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir, chunk_size=CHUNK,
+                        poll=0.1, max_retries=1)
+    assert err.value.missing == [3]
+    assert f"nutag condor resubmit {jobdir}" in str(err.value)
+    monkeypatch.delenv("NUTAG_FAIL_CHUNKS")
+
+    st = _cli("status", str(jobdir), "--json")
+    assert st.returncode == 1, st.stderr
+    doc = json.loads(st.stdout)
+    assert doc["to_resubmit"] == [3] and doc["failed"] == {"3": "exit code 3"}
+    assert "fails on purpose" in (jobdir / "logs").joinpath(
+        next(p.name for p in (jobdir / "logs").glob("chunk_3.*.err"))).read_text()
+    assert _cli("merge", str(jobdir)).returncode == 1  # never merge an incomplete set
+
+    out = Path(json.loads((jobdir / "manifest.json").read_text())["output"])
+    stamps = {i: (out / chunk_dirname(i) / DONE).stat().st_mtime_ns for i in (0, 1, 2)}
+    rs = _cli("resubmit", str(jobdir))
+    assert rs.returncode == 0, rs.stderr
+    subs = json.loads((jobdir / "submissions.json").read_text())
+    assert [s["chunks"] for s in subs] == [[0, 1, 2, 3], [3]]
+    assert _submitted(shim)[-1] == 1
+    assert {i: (out / chunk_dirname(i) / DONE).stat().st_mtime_ns for i in (0, 1, 2)} == stamps
+    condor.check_submit((jobdir / "submit-1.sub").read_text())
+
+    assert _cli("status", str(jobdir)).returncode == 0
+    mg = _cli("merge", str(jobdir))
+    assert mg.returncode == 0, mg.stderr
+    merged = merge_chunks([out / chunk_dirname(i) for i in range(4)],
+                          sample_order=["mc", "data"])
+    assert summary(merged) == local_summary
+    assert (jobdir / "merged" / "histograms.root").is_file()
+
+
+def test_chunk_cli_explicit_arguments(analysis, tmp_path):
+    """The chunk worker by hand: same graph on an entry range, atomic outputs + DONE."""
+    mc = analysis.samples["mc"]
+    cp = subprocess.run(
+        [sys.executable, "-m", "nutag.backends.chunk", "--config", analysis.file, "--sample",
+         "mc", "--files", *mc.files, "--range", "100", "1700", "--out", str(tmp_path / "c")],
+        capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "analysis")})
+    assert cp.returncode == 0, cp.stderr
+    done = json.loads((tmp_path / "c" / DONE).read_text())
+    assert done["entries"] == 1600 and done["range"] == [100, 1700]
+    assert not [p for p in (tmp_path / "c").iterdir() if p.name.startswith(".")]
