@@ -52,7 +52,7 @@ def small_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = dataset.produce_dataset(ds, d / "samples", threads=2)
     text = (REPO / "configs" / "default.yaml").read_text()
     text = text.replace("../data/default/samples.yaml", str(res.samples_yaml))
-    text = text.replace("../selections/", str(REPO / "selections") + "/")
+    text = text.replace("../", str(REPO) + "/")  # selections, corrections, systematics
     cfg = d / "analysis.yaml"
     cfg.write_text(text)
     return cfg
@@ -168,3 +168,25 @@ def test_report_from_dir_reproduces_the_summary(runs: dict[str, Path], tmp_path:
     _close(json.loads((runs["open2"] / "summary.json").read_text()),
            json.loads((copy / "summary.json").read_text()))
     assert (copy / "plane_data.png").is_file()
+
+
+def test_systematic_table_in_the_main_output(runs: dict[str, Path]) -> None:
+    """Every source of configs/systematics.yaml is propagated in the same single event loop;
+    the quoted syst is the table's total; data are never varied."""
+    from nutag.config import load_systematics
+
+    names = {s.name for s in load_systematics(REPO / "configs" / "systematics.yaml")}
+    for name in ("blind1", "open2"):
+        s = json.loads((runs[name] / "summary.json").read_text())
+        syst = s["systematics"]
+        assert set(syst["n_sig"]["sources"]) == names
+        assert s["n_sig"]["syst"] == pytest.approx(syst["n_sig"]["total"])
+        assert s["n_sig"]["syst"] > 0
+        for key, b in s["backgrounds"].items():
+            if b["value"] is not None:
+                assert b["syst"] == pytest.approx(syst["backgrounds"][key]["total"])
+        assert syst["published"]["n_sig"] == 0.009
+        assert "## Systematic uncertainties" in (runs[name] / "summary.md").read_text()
+        doc = json.loads((runs[name] / "results.json").read_text())["doc"]["samples"]
+        assert "variations" not in doc["data"]
+        assert set(doc["signal"]["variations"]["signal"]) >= {"nominal", "sigma_cc:up"}

@@ -1,8 +1,9 @@
 """Reference-yield regression: pinned toy inputs -> yields and histograms, bin by bin.
 
 The inputs are the seeded numpy toy of tests/toy_samples.py (independent of the evolving C++
-generator), so a change here means the *analysis* (selection YAML, C++ helpers, engine)
-changed. If the change is intended, regenerate the reference and commit it:
+generator), so a change here means the *analysis* (selection YAML, C++ helpers, engine,
+corrections applied at their nominal values) changed. If the change is intended, regenerate the
+reference and commit it:
 
     NUTAG_REGENERATE_REFERENCE=1 python -m pytest tests/test_regression_yields.py
     # or: python tests/test_regression_yields.py --regenerate
@@ -39,7 +40,7 @@ def produce(work: Path) -> dict:
     samples = toy_samples.write_dataset(work / "toy", n=1500, seed=7)
     text = (REPO / "configs" / "default.yaml").read_text()
     text = text.replace("../data/default/samples.yaml", str(samples))
-    text = text.replace("../selections/", str(REPO / "selections") + "/")
+    text = text.replace("../", str(REPO) + "/")  # selections, corrections, systematics
     (work / "analysis.yaml").write_text(text)
     out = work / "res"
     proc = subprocess.run([sys.executable, "-m", "nutag.cli", "-q", "run",

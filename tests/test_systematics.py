@@ -58,6 +58,10 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> str:
             "nominal": _bins("p", [0, 10, 100], [1.0, 2.0]),
             "up": _bins("p", [0, 10, 100], [1.0, 3.0]),
             "down": _bins("p", [0, 10, 100], [1.0, 1.0])})),
+        _corr("zeff", [("p", "real")], _syst({
+            "nominal": _bins("p", [0, 10, 100], [0.0, 1.0]),
+            "up": _bins("p", [0, 10, 100], [0.5, 1.0]),
+            "down": _bins("p", [0, 10, 100], [0.0, 0.5])})),
     ])
     (d / "systtest.json").write_text(cset.model_dump_json(exclude_unset=True))
     declare_corrections([d / "systtest.json"])
@@ -125,6 +129,15 @@ def test_nominal_false_varies_relative_to_nominal(events: str) -> None:
     got = _values(syst.apply_weights(_df(events), MC).Sum("weight"))
     assert got == pytest.approx({"nominal": SUMW, "wsf:up": SUMW / 0.95,
                                  "wsf:down": SUMW * 0.9 / 0.95})
+
+
+def test_nominal_false_is_one_where_the_nominal_is_zero(events: str) -> None:
+    # zeff(p), p = straw_pz[0] - 40 = 0.25k: nominal 0 below p = 10 (k < 40) -> factor 1 there
+    # (not 0/0); above: up 1/1, down 0.5/1 on sum w(k >= 40) = 63.8
+    syst = Systematics([_src("z", "weight", "zeff", inputs={"p": "straw_pz[0] - 40.0"},
+                             nominal=False)], weight_column="weight")
+    got = _values(syst.apply_weights(_df(events), MC).Sum("weight"))
+    assert got == pytest.approx({"nominal": SUMW, "z:up": SUMW, "z:down": SUMW - 0.5 * 63.8})
 
 
 def test_when_restricts_the_weight(events: str) -> None:

@@ -44,14 +44,41 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
     p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
                    help="where the event loop runs (default: local)")
+    d = p.add_argument_group("distributed (--backend dask|condor; docs/dask.md, docs/lxplus.md)")
+    d.add_argument("--scheduler", default=None, help="dask: address of an existing scheduler")
+    d.add_argument("--workers", type=_positive_int, default=2,
+                   help="dask: worker processes (or HTCondor jobs with --dask-cluster condor)")
+    d.add_argument("--partitions", type=_positive_int, default=None, help="dask: tasks per sample")
+    d.add_argument("--dask-cluster", choices=("local", "condor"), default="local",
+                   help="dask: LocalCluster or dask-jobqueue HTCondorCluster")
+    d.add_argument("--condor-dir", type=Path, default=None,
+                   help="condor: job directory (rerun the same command to resume)")
+    d.add_argument("--chunk-size", type=_positive_int, default=500_000, help="condor: entries per job")
+    d.add_argument("--condor-output", default="", help="condor: where chunk outputs go (/eos/... allowed)")
+    d.add_argument("--condor-setup", default="", help="shell line each job/worker runs first")
+    d.add_argument("--flavour", default="espresso", help="HTCondor +JobFlavour")
+    d.add_argument("--condor-memory", type=_positive_int, default=2000, help="request_memory [MB]")
+    d.add_argument("--no-wait", action="store_true", help="condor: submit and return")
     p.set_defaults(func=_cmd_run)
+
+
+def _backend_options(args: argparse.Namespace) -> dict:
+    """Options of the distributed backends; each backend ignores the keys it does not use."""
+    return {"scheduler": args.scheduler, "workers": args.workers, "partitions": args.partitions,
+            "cluster": args.dask_cluster,
+            "condor": {"flavour": args.flavour, "memory": f"{args.condor_memory}MB",
+                       "prologue": [args.condor_setup] if args.condor_setup else []},
+            "condor_dir": args.condor_dir, "chunk_size": args.chunk_size,
+            "output": args.condor_output, "setup": args.condor_setup, "flavour": args.flavour,
+            "memory_mb": args.condor_memory, "wait": not args.no_wait}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from nutag.pipeline import run_analysis
 
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
-                           output=args.output, backend=args.backend)
+                           output=args.output, backend=args.backend,
+                           backend_opts=_backend_options(args))
     results_dir, table = outcome if isinstance(outcome, tuple) else (outcome, None)
     if table:
         print(table)
@@ -98,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     if add_simulate_parser is not None:
         add_simulate_parser(sub)
     _add_report(sub)
+    from nutag.backends.condor import add_condor_parser
+    from nutag.validate_cli import (add_closure_parser, add_display_parser, add_project_parser,
+                                    add_validate_parser)
+
+    for add in (add_closure_parser, add_project_parser, add_display_parser, add_validate_parser,
+                add_condor_parser):
+        add(sub)
     return parser
 
 

@@ -13,10 +13,13 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Binning, ConfigError, Histogram, Loc, Sample, Selection, check_expressions
 from .rootenv import capture_stderr, import_root
+
+if TYPE_CHECKING:
+    from .systematics import Systematics
 
 log = logging.getLogger("nutag.graph")
 
@@ -54,6 +57,10 @@ class SampleGraph:
     booked: list[Any]
     blinded: bool
     sample: Sample | None = None
+    #: names of the systematic sources applied to this sample (empty: nominal only)
+    sources: list[str] = field(default_factory=list)
+    #: ``{region: RResultMap}`` of the final sum of weights, from :func:`book_variations`
+    variations: dict[str, Any] = field(default_factory=dict)
 
 
 def default_dataframe(sample: Sample) -> Any:
@@ -115,7 +122,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 extra_columns: Mapping[str, str] | None = None,
                 extra: ExtraHook | None = None,
                 make_df: DataFrameFactory | None = None,
-                allowed: Iterable[str] = ()) -> SampleGraph:
+                allowed: Iterable[str] = (),
+                systematics: Systematics | None = None) -> SampleGraph:
     """Book every column, cut, histogram and weighted cutflow of one sample, lazily.
 
     ``declare`` is called before anything is JIT-compiled (e.g. ``nutag.cpp.load_cpp``).
@@ -124,6 +132,13 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     results per region (returned dict goes to ``RegionResults.extras`` and must hold only
     result pointers). ``make_df`` builds the root dataframe (default: local RDataFrame;
     a distributed one for Dask). Expressions are checked against the input columns first.
+
+    ``systematics`` (:class:`nutag.systematics.Systematics`): its sources for this sample become
+    RDataFrame ``Vary``s of the same graph. Shapes are applied to the root dataframe, before the
+    weight and every column (a column defined before a ``Vary`` of its input never sees the
+    variation); weights after the selection columns (their inputs may be analysis columns) and
+    before the histogram-weight columns, the ``(all)`` row and the first ``Filter``. Data
+    samples get none unless a source names them, so blind regions stay unbooked for data.
     """
     ROOT = import_root()
     if declare is not None:
@@ -132,10 +147,12 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     inputs = [str(c) for c in df.GetColumnNames()]
     check_expressions(sample, selection, inputs, extra_columns=extra_columns, allowed=allowed)
     kind, booked = sample.kind, []
+    sources = [s.name for s in systematics.sources_for(sample)] if systematics else []
+    root = systematics.apply_shapes(df, sample) if sources else df
 
     wexpr = sample.weight if kind == "mc" else "1.0"
     wloc = sample.where("weight")
-    node = _jit(lambda: df.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
+    node = _jit(lambda: root.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
                 f"samples.{sample.name}.weight", f"weight {wexpr!r}")
     node = node.Define(WEIGHT2, f"{WEIGHT} * {WEIGHT}")
     for name, expr in (extra_columns or {}).items():
@@ -145,6 +162,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         if kind in col.kinds:
             node = _jit(lambda n=node, c=col: n.Define(c.name, c.expr), col.loc,
                         f"columns.{col.name}", f"column expression {col.expr!r}")
+    if sources:
+        node = systematics.apply_weights(node, sample)  # redefines WEIGHT and WEIGHT2
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
     for wname in sorted({h.weight for h in histos if h.weight}):
         node = node.Define(f"{WEIGHT}_x_{wname}", f"{WEIGHT} * ({wname})")
@@ -191,4 +210,27 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             booked += res.extras.values()
         regions[region.name] = res
     log.debug("sample %s: %d regions, %d results booked", sample.name, len(regions), len(booked))
-    return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample)
+    if sources:
+        log.info("sample %s: systematic sources %s", sample.name, sources)
+    return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
+                       sources)
+
+
+def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False) -> int:
+    """``VariationsFor`` of every region's final sum of weights, for graphs with sources.
+
+    Call once every graph is built and before the run: the varied results then fill in the
+    same single event loop as the nominal ones (``GetNRuns() == 1``). Returns the number of
+    result maps booked; they land in ``SampleGraph.variations``.
+    """
+    from .systematics import book_variations as _vfor  # noqa: PLC0415
+
+    n = 0
+    for g in graphs:
+        if not g.sources:
+            continue
+        names = list(g.regions)
+        maps = _vfor([g.regions[r].cutflow[-1][2] for r in names], distributed=distributed)
+        g.variations = dict(zip(names, maps))
+        n += len(maps)
+    return n

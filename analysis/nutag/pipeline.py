@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import platform
 import subprocess
@@ -84,7 +85,39 @@ def load(config_path: Path | None, threads: int | None = None) -> Analysis:
     from .cpp import load_cpp  # noqa: PLC0415
 
     load_cpp()  # helpers must exist before expressions are checked against inputs
-    return load_analysis(path)
+    analysis = load_analysis(path)
+    declare(analysis)
+    return analysis
+
+
+def declare(analysis: Analysis) -> None:
+    """Make the C++ side complete: nutag's helpers and the analysis' correction sets.
+
+    Idempotent (a builder may call it per sample); the systematic sources are checked against
+    the declared corrections here, so a wrong correction name fails before any graph is built.
+    """
+    from .corrections import CorrectionError, declare_corrections  # noqa: PLC0415
+    from .cpp import load_cpp  # noqa: PLC0415
+
+    load_cpp()
+    try:
+        declare_corrections(analysis.corrections)
+    except CorrectionError as exc:
+        raise ConfigError(analysis.file, 0, "corrections", str(exc),
+                          "fix the list of correction files (paths relative to this file)"
+                          ) from None
+    if analysis.systematics:
+        systematics_of(analysis).validate()
+
+
+def systematics_of(analysis: Analysis) -> Any:
+    """The analysis' sources as a :class:`nutag.systematics.Systematics` (None without any)."""
+    from .graph import WEIGHT, WEIGHT2  # noqa: PLC0415
+    from .systematics import Systematics  # noqa: PLC0415
+
+    if not analysis.systematics:
+        return None
+    return Systematics(analysis.systematics, weight_column=WEIGHT, weight2_column=WEIGHT2)
 
 
 # --------------------------------------------------------------------------- graphs
@@ -121,6 +154,15 @@ def run_document(analysis: Analysis, res: Any) -> dict[str, Any]:
         samples[name] = {"kind": s.kind, "meta": dict(analysis.samples[name].meta),
                          "n_runs": s.n_runs, "blinded_regions": list(s.blinded_regions),
                          "yields": yields}
+        variations = {r: dict(out.variations) for r, out in s.regions.items() if out.variations}
+        for r, values in variations.items():
+            bad = sorted(k for k, v in values.items() if not math.isfinite(v))
+            if bad:
+                raise NutagError(f"sample {name!r}, region {r!r}: the varied sum of weights is "
+                                 f"not finite for {bad}; a correction returned NaN/inf for some "
+                                 "events (check its inputs and range in configs/systematics.yaml)")
+        if variations:  # {region: {"nominal": sumw, "<source>:up": sumw, ...}}
+            samples[name]["variations"] = variations
         for r, out in s.regions.items():
             if out.extras:
                 cols = {k.split(":", 1)[1]: v for k, v in out.extras.items()}
@@ -147,9 +189,12 @@ def _git() -> dict[str, Any]:
 
 
 def config_hash(analysis: Analysis) -> str:
-    """sha256 of every configuration file the result depends on (analysis, samples, selections)."""
+    """sha256 of every configuration file the result depends on (analysis, samples, selections,
+    corrections, systematics)."""
     h = hashlib.sha256()
-    for f in [analysis.file, analysis.samples_file, *analysis.selection.files]:
+    syst_files = sorted({s.loc.file for s in analysis.systematics} - {analysis.file})
+    for f in [analysis.file, analysis.samples_file, *analysis.selection.files,
+              *analysis.corrections, *syst_files]:
         h.update(Path(f).name.encode())
         h.update(Path(f).read_bytes())
     return h.hexdigest()
@@ -197,10 +242,14 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
 
 # --------------------------------------------------------------------------- entry point
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,
-                 output: Path | None = None, backend: str = "local") -> RunOutcome:
-    """Run the whole analysis; returns (results dir, summary table). Raises NutagError."""
+                 output: Path | None = None, backend: str = "local",
+                 backend_opts: Mapping[str, Any] | None = None) -> RunOutcome:
+    """Run the whole analysis; returns (results dir, summary table). Raises NutagError.
+
+    ``backend_opts`` (the CLI's distributed options) are accepted for the distributed
+    backends; the local backend has none and ignores them.
+    """
     from . import graph, run  # noqa: PLC0415
-    from .cpp import load_cpp  # noqa: PLC0415
 
     if backend not in run.BACKENDS:
         raise NutagError(f"backend {backend!r} is not available here (available: "
@@ -209,9 +258,14 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     effective = run.configure_threads(n_threads)  # before any RDataFrame exists
     analysis = load(config_path, n_threads)
     blinded = bool(analysis.options.get("blinded", True)) and not unblind
-    graphs = [graph.build_graph(s, analysis.selection, blinded=blinded, declare=load_cpp,
-                                extra=candidate_hook(analysis, s, blinded))
+    syst = systematics_of(analysis)
+    graphs = [graph.build_graph(s, analysis.selection, blinded=blinded,
+                                declare=lambda: declare(analysis),
+                                extra=candidate_hook(analysis, s, blinded), systematics=syst)
               for s in analysis.samples.values()]
+    n_var = graph.book_variations(graphs)  # after the whole graph, before the one event loop
+    log.info("%d systematic sources, %d varied yields booked",
+             len(analysis.systematics), n_var)
     res = run.run(graphs, effective, backend=backend)
     n_runs = {name: s.n_runs for name, s in res.samples.items()}
     bad = {k: v for k, v in n_runs.items() if v != 1}

@@ -26,6 +26,7 @@ from . import cutflow as _cutflow
 from . import results as _results
 from .config import Selection
 from .errors import NutagError
+from .variations import systematic_markdown
 
 HISTO_FILE = "histograms.root"
 RESULTS_FILE = "results.json"
@@ -99,6 +100,7 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
                   f"| P(≥ {obs} given b) | {_num(s['p_at_least_observed_b'])} | — |"]
     for w in s.get("warnings") or []:
         lines += ["", f"**Warning:** {w}"]
+    lines += systematics_markdown(s.get("systematics") or {}, pub)
     lines += ["", "## Background extrapolation", "",
               "| background | side-band | data count | factor (relaxed SR/SB) | source |",
               "|---|---|---:|---|---|"]
@@ -141,6 +143,38 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
               f"{' (dirty)' if prov.get('git_dirty') else ''}, threads {prov.get('threads')}, "
               f"versions {prov.get('versions')}", ""]
     return "\n".join(lines)
+
+
+def published_systematics(pub: Mapping[str, Any]) -> dict[str, float]:
+    """The published absolute systematic uncertainties, keyed like summary.json's table."""
+    out = {"n_sig": float(pub["n_sig"]["syst"])}
+    out.update({k: float(v["syst"]) for k, v in pub["backgrounds"].items()})
+    return out
+
+
+def systematics_markdown(syst: Mapping[str, Any], pub: Mapping[str, Any]) -> list[str]:
+    """The systematic table: relative shifts per source and yield, then absolute totals
+    beside the published ones."""
+    tables = {"N_K": syst.get("n_kaon_decays"), "N_sig": syst.get("n_sig"),
+              **(syst.get("backgrounds") or {})}
+    tables = {k: v for k, v in tables.items() if v}
+    if not tables:
+        return []
+    published_abs = published_systematics(pub)
+    keys = {"N_K": None, "N_sig": "n_sig"}
+    lines = ["", "## Systematic uncertainties", "",
+             "Relative shift of each yield when a source moves up / down (RDataFrame `Vary`, "
+             "all in the same event loop; docs/corrections.md). Fixed fractions are sources "
+             "without a correction to vary (docs/method.md, section 8).", "",
+             systematic_markdown(tables).rstrip("\n"), "",
+             "| yield | nominal | total syst (+ / −) | quoted ± syst | published ± syst |",
+             "|---|---:|---|---:|---:|"]
+    for name, tab in tables.items():
+        ref = published_abs.get(keys.get(name, name))
+        lines.append(f"| {name} | {_num(tab['nominal'])} | +{_num(tab['total_up'])} / "
+                     f"−{_num(tab['total_down'])} | {_num(tab['total'])} | "
+                     f"{'—' if ref is None else ref} |")
+    return lines
 
 
 # --------------------------------------------------------------------------- files
@@ -224,7 +258,11 @@ def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
     summary = dict(_results.compute(stored["doc"], stored["options"],
                                     blinded=stored["provenance"]["blinded"]))
     summary["provenance"] = stored["provenance"]
-    table = summary_markdown(summary, published())
+    pub = published()
+    if "systematics" in summary:  # the published totals beside nutag's, in the JSON too
+        summary["systematics"] = {**summary["systematics"],
+                                  "published": published_systematics(pub)}
+    table = summary_markdown(summary, pub)
     _cutflow.atomic_write(out / "summary.json", _json(summary))
     _cutflow.atomic_write(out / "summary.md", table)
     _cutflow.write_cutflows(_samples_for_cutflows(stored["doc"]), out)

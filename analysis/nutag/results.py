@@ -14,6 +14,14 @@ Input ("run document", what :func:`nutag.pipeline.run_document` makes from a run
 
 Weight convention (nutag.simulate): the expected data count of an MC stream passing S is
 N_K * sum_S w / n_generated, the branching ratio being inside w.
+
+Systematics: an MC sample may carry ``"variations": {region: {"nominal": sumw,
+"<source>:up": sumw, ...}}`` (RDataFrame ``Vary``, nutag.systematics). Every derived number
+(N_K, N_sig, each background's extrapolation factor) is recomputed per variation with
+:func:`nutag.variations.propagate`, so a source acting on several samples stays correlated
+(a Kmu2 selection efficiency cancels between N_K and N_sig). Sources without a correction are
+documented fixed fractions (``options.signal.systematics``, ``options.backgrounds.*.systematics``),
+labelled ``fixed`` in the table.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 
 from . import stats
 from .errors import NutagError
+from .variations import propagate, systematic_table, with_fixed
 
 #: The 13 candidate properties of the paper (published.json "candidate") -> nutag columns.
 CANDIDATE_COLUMNS: dict[str, str] = {
@@ -74,6 +83,14 @@ def region_yield(doc: Mapping[str, Any], sample: str, region: str) -> Yield:
         raise AnalysisError(f"region {region!r} was not booked for sample {sample!r} (regions: "
                             f"{sorted(s['yields'])}); check the region's samples: list and the "
                             "region names in options:") from None
+
+
+def yield_variations(doc: Mapping[str, Any], sample: str, region: str) -> dict[str, float]:
+    """``{"nominal": sumw, "<source>:<tag>": sumw}`` of a region (nominal only if not varied)."""
+    varied = _sample(doc, sample).get("variations", {}).get(region, {})
+    out = {k: float(v) for k, v in varied.items()}
+    out["nominal"] = region_yield(doc, sample, region).sumw
+    return out
 
 
 def n_generated(doc: Mapping[str, Any], sample: str) -> float:
@@ -190,9 +207,9 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
     sig = expected_from_mc(n_k["value"], n_k["stat"],
                            region_yield(doc, sig_opt["sample"], sig_opt["region"]),
                            n_generated(doc, sig_opt["sample"]))
-    sig_rel = dict(sig_opt.get("systematics", {}) or {})
-    sig["syst"] = sig["value"] * stats.quadrature(*sig_rel.values())
-    sig["syst_sources"] = sig_rel
+    tables = signal_systematics(doc, options, n_k, sig["value"])
+    sig["syst"] = tables["n_sig"]["total"]
+    sig["syst_sources"] = {k: v["max_abs"] for k, v in tables["n_sig"]["sources"].items()}
 
     backgrounds: dict[str, Any] = {}
     warnings: list[str] = []
@@ -214,6 +231,8 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
                                  "label": b.get("label", name), "error": str(err)}
             continue
         bkg = sideband_background(n_sb, f["value"], f["stat"], b.get("systematics"))
+        tables[name] = background_systematics(doc, ex, n_sb, f, b.get("systematics"))
+        bkg["syst"] = tables[name]["total"]
         bkg.update(sideband_region=b["sideband_region"], extrapolation=f,
                    label=b.get("label", name))
         backgrounds[name] = bkg
@@ -232,6 +251,9 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
         "blinded": blinded, "observed": None, "candidates": [], "warnings": warnings,
         "mc_truth_background": mc_truth_background(doc, options, n_k["value"]),
         "sideband_checks": sideband_checks(doc, options, n_k["value"], data_name),
+        "systematics": {"n_kaon_decays": tables["n_kaon_decays"], "n_sig": tables["n_sig"],
+                        "backgrounds": {k: v for k, v in tables.items()
+                                        if k in backgrounds}},
     }
     for key in ("p_exactly_observed_sb", "p_exactly_observed_b", "p_at_least_observed_sb",
                 "p_at_least_observed_b"):
@@ -246,6 +268,61 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
                    p_at_least_observed_b=stats.p_at_least(n_obs, mu_b),
                    candidates=list(doc.get("candidates", [])))
     return out
+
+
+# --------------------------------------------------------------------------- systematics
+def signal_systematics(doc: Mapping[str, Any], options: Mapping[str, Any],
+                       n_k: Mapping[str, Any], n_sig: float) -> dict[str, Any]:
+    """Systematic tables of N_K and N_sig: propagated variations (+) fixed fractions.
+
+    N_K = n_data * D * n_gen(Kmu2) / sumw(Kmu2) and N_sig = N_K * sumw(signal) / n_gen(signal)
+    are recomputed for every variation of either MC yield (data counts are not varied).
+    """
+    norm, sig_opt = _opt(options, "normalisation"), _opt(options, "signal")
+    scale = n_k["n_data"] * n_k["downscaling"] * n_generated(doc, norm["mc_sample"])
+    ng_sig = n_generated(doc, sig_opt["sample"])
+    mc = yield_variations(doc, norm["mc_sample"], norm["region"])
+    sig = yield_variations(doc, sig_opt["sample"], sig_opt["region"])
+    nk_var = propagate(lambda mc: scale / mc, {"mc": mc})
+    sig_var = propagate(lambda mc, sig: scale / mc * sig / ng_sig, {"mc": mc, "sig": sig})
+    fixed = {k: float(v) for k, v in (sig_opt.get("systematics") or {}).items()}
+    sig_var = with_fixed(n_sig, sig_var, {k: n_sig * v for k, v in fixed.items()})
+    return {"n_kaon_decays": systematic_table(n_k["value"], nk_var),
+            "n_sig": systematic_table(n_sig, sig_var, dict.fromkeys(fixed, "fixed"))}
+
+
+def background_systematics(doc: Mapping[str, Any], ex: Mapping[str, Any], n_sb: int,
+                           factor: Mapping[str, Any], fixed: Mapping[str, float] | None
+                           ) -> dict[str, Any]:
+    """Systematic table of one side-band background = n_sb x factor.
+
+    The factor is recomputed for every variation of its MC yields (numerator and denominator
+    move together: only what changes their ratio counts); its MC-statistics error and the fixed
+    fractions are symmetric sources. An empty side-band (n_sb = 0) is treated as one event for
+    the systematics, as for the statistics of an empty numerator (the quoted value stays 0).
+    """
+    samples = list(ex["samples"])
+    inputs: dict[str, dict[str, float]] = {}
+    weights: dict[str, float] = {}
+    for i, s in enumerate(samples):
+        w = 1.0 if _sample(doc, s)["kind"] == "data" else 1.0 / n_generated(doc, s)
+        inputs[f"n{i}"] = yield_variations(doc, s, ex["numerator_region"])
+        inputs[f"d{i}"] = yield_variations(doc, s, ex["denominator_region"])
+        weights[f"n{i}"] = weights[f"d{i}"] = w
+
+    def ratio(**y: float) -> float:
+        den = sum(weights[k] * v for k, v in y.items() if k[0] == "d")
+        num = sum(weights[k] * v for k, v in y.items() if k[0] == "n")
+        return num / den if den > 0 else factor["value"]
+
+    scale = n_sb if n_sb > 0 else 1
+    value = n_sb * factor["value"]
+    varied = {k: value + scale * (f - factor["value"])
+              for k, f in propagate(ratio, inputs).items() if k != "nominal"}
+    shifts = {"extrapolation_mc_stat": scale * factor["stat"]}
+    shifts.update({k: scale * factor["value"] * float(v) for k, v in (fixed or {}).items()})
+    kinds = {"extrapolation_mc_stat": "mc_stat", **dict.fromkeys(fixed or {}, "fixed")}
+    return systematic_table(value, with_fixed(value, varied, shifts), kinds)
 
 
 def mc_truth_background(doc: Mapping[str, Any], options: Mapping[str, Any], n_k: float

@@ -33,6 +33,8 @@ class RegionOutput:
     cutflow: list[dict[str, Any]]
     histos: dict[str, Any]
     extras: dict[str, Any] = field(default_factory=dict)
+    #: final sum of weights, nominal and varied: ``{"nominal": v, "<source>:up": v, ...}``
+    variations: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +92,14 @@ def _run_local(graphs: list[SampleGraph], threads: int) -> None:
         ROOT.RDF.RunGraphs(booked)
 
 
+def _variation_values(rmap: Any) -> dict[str, float]:
+    if rmap is None:
+        return {}
+    from .systematics import variation_values  # noqa: PLC0415
+
+    return variation_values(rmap)
+
+
 BACKENDS: dict[str, Callable[[list[SampleGraph], int], None]] = {"local": _run_local}
 
 
@@ -104,7 +114,8 @@ def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str = "local") 
             name: RegionOutput(
                 _cutflow.make_rows(reg.cutflow),
                 {h: _detach(ptr.GetValue()) for h, ptr in reg.histos.items()},
-                {k: _detach(ptr.GetValue()) for k, ptr in reg.extras.items()})
+                {k: _detach(ptr.GetValue()) for k, ptr in reg.extras.items()},
+                _variation_values(g.variations.get(name)))
             for name, reg in g.regions.items()}
         samples[g.name] = SampleResult(g.name, g.kind, int(g.df.GetNRuns()), regions,
                                        list(g.blinded_regions), g.blinded)

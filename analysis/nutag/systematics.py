@@ -46,10 +46,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Loc, did_you_mean, load_yaml
 from .corrections import CorrectionError, cpp_literal, lookup
 from .errors import ConfigError
 from .rootenv import capture_stderr, import_root
+from .yamlio import Loc, did_you_mean, load_yaml
 from .variations import propagate, systematic_markdown, systematic_table  # noqa: F401 (re-export)
 
 log = logging.getLogger("nutag.systematics")
@@ -257,10 +257,17 @@ class Systematics:
         return f"{info.cpp_function}({', '.join(args)})"
 
     def _factor(self, s: Source, tag: str, elem: str | None) -> str:
-        """C++ factor for one tag; relative to nominal when the nominal is applied elsewhere."""
+        """C++ factor for one tag; relative to nominal when the nominal is applied elsewhere.
+
+        A relative factor is 1 where the nominal value is 0 (an efficiency far below its
+        turn-on): varied/nominal is undefined there and a NaN would poison every sum.
+        """
         f = self._call(s, tag, elem)
-        if not s.nominal:
-            f = "1.0" if tag == "nominal" else f"({f} / {self._call(s, 'nominal', elem)})"
+        if not s.nominal and tag == "nominal":
+            f = "1.0"
+        elif not s.nominal:
+            nom = self._call(s, "nominal", elem)
+            f = f"({nom} > 0.0 ? {f} / {nom} : 1.0)"
         return f"(({s.when}) ? {f} : 1.0)" if s.when else f
 
     def _define_and_vary(self, node: Any, s: Source, cols: dict[str, Callable[[str], str]],

@@ -24,13 +24,28 @@ def propagate(fn: Callable[..., float], inputs: Mapping[str, Mapping[str, float]
             for k in sorted(keys, key=lambda k: (k != "nominal", k))}
 
 
-def systematic_table(nominal: float, variations: Mapping[str, float]) -> dict[str, Any]:
+def with_fixed(nominal: float, variations: Mapping[str, float], shifts: Mapping[str, float]
+               ) -> dict[str, float]:
+    """``variations`` plus a symmetric ``±shift`` per name (``"<name>:up"/"<name>:down"``).
+
+    For sources that have no correction to vary (a documented fixed fraction, an MC-statistics
+    error): they enter the table like the propagated ones and are labelled by ``kinds``.
+    """
+    out = dict(variations)
+    for name, shift in shifts.items():
+        out[f"{name}:up"], out[f"{name}:down"] = nominal + shift, nominal - shift
+    return out
+
+
+def systematic_table(nominal: float, variations: Mapping[str, float],
+                     kinds: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Each source's signed shifts (varied - nominal) and the totals in quadrature.
 
     ``variations`` maps ``"<source>:<tag>"`` to the varied value (a ``"nominal"`` key is
     ignored). Totals: ``up`` adds, per source, the largest positive shift in quadrature,
     ``down`` the largest negative; ``total`` the largest absolute shift per source (the
-    symmetric, conservative number to quote as "± syst").
+    symmetric, conservative number to quote as "± syst"). ``kinds`` labels sources (e.g.
+    ``"fixed"``, ``"mc_stat"``); the others are ``"variation"`` (propagated from a ``Vary``).
     """
     sources: dict[str, dict[str, float]] = {}
     for key, val in variations.items():
@@ -45,11 +60,12 @@ def systematic_table(nominal: float, variations: Mapping[str, float]) -> dict[st
         shifts = sources[src]
         hi, lo = max(0.0, *shifts.values()), min(0.0, *shifts.values())
         up2, down2, tot2 = up2 + hi * hi, down2 + lo * lo, tot2 + max(hi, -lo) ** 2
-        rows[src] = {**shifts, "max_abs": max(hi, -lo)}
+        rows[src] = {**shifts, "max_abs": max(hi, -lo),
+                     "kind": (kinds or {}).get(src, "variation")}
     total_up, total_down, total = math.sqrt(up2), math.sqrt(down2), math.sqrt(tot2)
-    rel = (lambda x: x / nominal) if nominal else (lambda x: float("nan"))
     return {"nominal": float(nominal), "sources": rows, "total_up": total_up,
-            "total_down": total_down, "total": total, "rel_total": rel(total)}
+            "total_down": total_down, "total": total,
+            "rel_total": total / nominal if nominal else None}  # None: JSON has no NaN
 
 
 def systematic_markdown(tables: Mapping[str, Mapping[str, Any]], *, relative: bool = True,
@@ -63,8 +79,14 @@ def systematic_markdown(tables: Mapping[str, Mapping[str, Any]], *, relative: bo
             return "—"
         scale = (100.0 / t["nominal"]) if relative and t["nominal"] else 1.0
         unit = " %" if relative and t["nominal"] else ""
-        return f"{(up or 0.0) * scale:+.{digits}g}{unit} / {(down or 0.0) * scale:+.{digits}g}{unit}"
+        # rounding noise of a source that does not move the yield is shown as 0
+        tiny = max(1e-9 * abs(t["nominal"]), 1e-300)
+        up, down = ((v if v is not None and abs(v) > tiny else 0.0) for v in (up, down))
+        return f"{up * scale:+.{digits}g}{unit} / {down * scale:+.{digits}g}{unit}"
 
+    labels = {"fixed": " (fixed fraction)", "mc_stat": " (MC statistics)"}
+    kind = {src: t["sources"][src].get("kind", "variation") for t in tables.values()
+            for src in t["sources"]}
     lines = ["| source | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     lines.append("| nominal | " + " | ".join(f"{tables[n]['nominal']:.{digits + 1}g}"
                                              for n in names) + " |")
@@ -73,7 +95,7 @@ def systematic_markdown(tables: Mapping[str, Mapping[str, Any]], *, relative: bo
         for n in names:
             row = tables[n]["sources"].get(src)
             cells.append(cell(tables[n], row.get("up"), row.get("down")) if row else "—")
-        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+        lines.append(f"| {src}{labels.get(kind[src], '')} | " + " | ".join(cells) + " |")
     lines.append("| **total** | " + " | ".join(
         cell(tables[n], tables[n]["total_up"], -tables[n]["total_down"]) for n in names) + " |")
     return "\n".join(lines) + "\n"

@@ -273,7 +273,13 @@ class DaskSession:
         bundle = make_bundle(cache, self.corrections)
         if self.ship_python:
             self._scratch = tempfile.TemporaryDirectory(prefix="nutag-dask-")
-            self.client.upload_file(str(python_zip(self._scratch.name)), load=True)
+            # Workers only: Client.upload_file also uploads to the scheduler, which for a local
+            # or HTCondor cluster lives in THIS process, and would put the (temporary) zip first
+            # on our sys.path — nutag modules not yet imported then vanish with the zip.
+            from distributed.diagnostics.plugin import UploadFile  # noqa: PLC0415
+
+            self.client.register_plugin(UploadFile(str(python_zip(self._scratch.name))),
+                                        name="nutag-python")
         _forget_old_bundles(bundle)
         ROOT.RDF.Distributed.DistributeFiles([str(bundle)])
         payload = None
