@@ -78,7 +78,8 @@ static void test_stream_weights() {
       assert(ev.straw_n == static_cast<int>(ev.straw_px.size()));
       assert(ev.lkr_n == static_cast<int>(ev.lkr_e.size()) && ev.lkr_e.size() == ev.lkr_time.size());
       assert(ev.muv3_n == static_cast<int>(ev.muv3_tile.size()));
-      assert(passes_preselection(ev) == (ev.trigger_nu || ev.trigger_control));
+      assert(passes_preselection(ev) == (ev.trigger_control || passes_nu_preselection(ev, cfg)));
+      assert(!passes_nu_preselection(ev, cfg) || ev.trigger_nu);
       npre += passes_preselection(ev) ? 1 : 0;
       w[s] += ev.weight;
       if (s == kSignal) {

@@ -61,7 +61,7 @@ class McDef:
     stream: str
     events: int
     seed: int
-    preselect: bool = True
+    preselect: bool | str = True   # True: preselection, False: none, "nu": neutrino branch only
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ _TOP = {"sim_config": "simulation config YAML, relative to this file (default: C
         "data": "{name, seed, n_kaon_decays, control_downscaling, events: {stream: M}}",
         "doc": "free text"}
 _MC = {"stream": "one of " + ", ".join(STREAMS), "events": "entries to generate",
-       "seed": "generator seed (0 <= seed < 2^64)", "preselect": "keep only preselected events",
+       "seed": "generator seed (0 <= seed < 2^64)", "preselect": "true: keep preselected events; nu: only its neutrino-trigger branch; false: all",
        "doc": "free text"}
 _DATA = {"name": "sample name", "seed": "pseudo-data seed (differs from every MC seed)",
          "n_kaon_decays": "N_K, fiducial K+ decays the pseudo-data represents",
@@ -171,9 +171,9 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
                               f"unknown stream {stream!r}", did_you_mean(str(stream), STREAMS))
         seed = _number(file, node, key, "seed", integer=True, minimum=0)
         presel = node.get("preselect", True)
-        if not isinstance(presel, bool):
+        if not isinstance(presel, bool) and presel != "nu":
             raise ConfigError(file, node.line_of("preselect"), f"{key}.preselect",
-                              "expected true or false", "write 'preselect: true'")
+                              "expected true, false or nu", "write 'preselect: true'")
         mc.append(McDef(str(name), stream, _number(file, node, key, "events", integer=True,
                                                    minimum=0), seed, presel))
         seeds.setdefault(seed, str(name))
@@ -209,6 +209,9 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
 
 
 # --------------------------------------------------------------------------- specs and hashes
+_MC_SELECTION = {True: "preselection", False: "none", "nu": "nu_preselection"}
+
+
 def control_events(data: DataDef) -> int:
     """n ~ Poisson(N_K / D), drawn from the data seed: the decays the control line samples."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([data.seed, _CONTROL_SALT])))
@@ -217,7 +220,7 @@ def control_events(data: DataDef) -> int:
 
 def sample_specs(ds: Dataset) -> list[SampleSpec]:
     specs = [SampleSpec(m.name, "mc", (Part(STREAMS[m.stream], m.seed, m.events,
-                                            "preselection" if m.preselect else "none"),),
+                                            _MC_SELECTION[m.preselect]),),
                         {"weight_convention": WEIGHT_CONVENTION})
              for m in ds.mc]
     if ds.data:

@@ -65,7 +65,11 @@ STREAMS: dict[str, int] = {"kmu2": 0, "signal": 1, "overlay": 2, "misreco": 3, "
 STREAM_NAMES = {v: k for k, v in STREAMS.items()}
 #: what a part of a sample keeps: C++ filter on the generated event ``ev_`` (None: keep all)
 SELECTIONS: dict[str, str | None] = {
-    "preselection": "nutag::sim::passes_preselection(ev_)",
+    # {cfg} is replaced by the sample's nutag::sim::SimConfig (preselection parameters)
+    "preselection": "nutag::sim::passes_preselection(ev_, {cfg})",
+    # the neutrino branch only (rare-stream MC: their control-line events are never used, and
+    # in the pseudo-data they are downscaled by D ~ 1e7, i.e. absent)
+    "nu_preselection": "nutag::sim::passes_nu_preselection(ev_, {cfg})",
     "trigger_control": "ev_.trigger_control",
     "trigger_nu": "ev_.trigger_nu",
     "none": None,
@@ -345,15 +349,18 @@ def _define_columns(df: Any, columns: Sequence[str], override: dict[str, str]) -
     return df
 
 
-def _downscaled_control(df: Any, part: Part) -> tuple[Any, str | None, dict[str, str]]:
+def _downscaled_control(df: Any, part: Part, cfg: str = "nutag::sim::SimConfig{}",
+                        ) -> tuple[Any, str | None, dict[str, str]]:
     """Define ``tc_`` (control bit after a 1-in-D draw) for rare parts of pseudo-data."""
     sel = SELECTIONS[part.selection]
+    if sel is not None:
+        sel = sel.replace("{cfg}", cfg)
     if part.control_downscaling is None:
         return df, sel, {}
     df = df.Define("tc_", f"ev_.trigger_control && nutag_sim_unweight::one_in({part.seed}ULL, "
                           f"{part.stream}, entry_, {float(part.control_downscaling)!r})")
     if part.selection == "preselection":
-        sel = "ev_.trigger_nu || tc_"
+        sel = f"nutag::sim::passes_nu_preselection(ev_, {cfg}) || tc_"
     elif part.selection == "trigger_control":
         sel = "tc_"
     return df, sel, {"trigger_control": "tc_"}
@@ -377,7 +384,7 @@ def produce_chunk(job: ChunkJob, path: str | os.PathLike) -> ChunkResult:
         df = (root.RDataFrame(chunk.n)
               .Define("entry_", f"(ULong64_t)(rdfentry_ + {chunk.first}ULL)")
               .Define("ev_", gen))
-        df, sel, override = _downscaled_control(df, part)
+        df, sel, override = _downscaled_control(df, part, cfg)
         if part.unweight_scale is None:
             if job.kind == "mc":
                 df = df.Define("w_", "ev_.weight")
@@ -402,6 +409,7 @@ def produce_chunk(job: ChunkJob, path: str | os.PathLike) -> ChunkResult:
                 skim_expr = f"({part.skim})"
                 if part.selection == "preselection":
                     skim_expr = f"trigger_control || (trigger_nu && {skim_expr})"
+                skim_expr = skim_expr.replace("{cfg}", cfg)
                 selected = _define_columns(df.Filter(sel, part.selection) if sel else df,
                                            columns, override).Filter(skim_expr, "skim")
             else:
@@ -430,7 +438,7 @@ def produce_chunk(job: ChunkJob, path: str | os.PathLike) -> ChunkResult:
             else:
                 df2 = (root.RDataFrame(0).Define("entry_", "(ULong64_t)0")
                        .Define("ev_", gen))
-            df2, _, override = _downscaled_control(df2, part)
+            df2, _, override = _downscaled_control(df2, part, cfg)
             df2 = _define_columns(df2, columns, override)
             df2.Snapshot(TREE, os.fspath(path), columns, opts)
             result.n_written = int(entries.size)

@@ -132,6 +132,11 @@ void DetectorSim::add_chod_candidate(double t) {
   if (chod_n_ < kMaxChod) chod_t_[chod_n_++] = t;
 }
 
+void DetectorSim::add_veto_hit(int which, double t) {
+  if (which < 0 || which > 1 || veto_n_[which] >= kMaxChod) return;
+  veto_t_[which][veto_n_[which]++] = t + rng_.gauss(0.0, cfg_.veto_time_res);
+}
+
 void DetectorSim::add_muv3_hit(double x, double y, double t) {
   const int tile = muv3_tile(x, y);
   if (tile < 0 || !rng_.bernoulli(cfg_.muv3_eff)) return;
@@ -144,7 +149,17 @@ void DetectorSim::add_muv3_hit(double x, double y, double t) {
 void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
   if (p.Z() <= 0.0) return;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
-  if (!in_lkr_acceptance(at.X(), at.Y())) return;
+  if (!in_lkr_acceptance(at.X(), at.Y())) {
+    // photon vetoes: IRC/SAC for the LKr beam hole, LAV for larger angles up to 50 mrad
+    const double r = std::hypot(at.X(), at.Y());
+    const double theta = std::atan2(std::hypot(p.X(), p.Y()), p.Z());
+    if (r < 150.0) {
+      if (!rng_.bernoulli(cfg_.sav_inefficiency)) add_veto_hit(1, t);
+    } else if (theta < cfg_.lav_max_angle) {
+      if (!rng_.bernoulli(cfg_.lav_inefficiency)) add_veto_hit(0, t);
+    }
+    return;
+  }
   const double e = std::sqrt(p.Mag2());
   const double es = e * (1.0 + rng_.gauss() * em_resolution(cfg_, e));
   lkr_.add(at.X() + rng_.gauss(0.0, cfg_.lkr_position_res),
@@ -501,6 +516,12 @@ void DetectorSim::finish() {
       if (std::fabs(ev_.muv3_time[i] - ev_.muv3_time[j]) >= cfg_.trigger_muv3_dt) continue;
       muv3_pair = diagonally_opposite(ev_.muv3_x[i], ev_.muv3_y[i], ev_.muv3_x[j], ev_.muv3_y[j]);
     }
+  }
+  for (int k = 0; k < 2; ++k) {
+    int n = 0;
+    for (int i = 0; i < veto_n_[k]; ++i)
+      if (std::fabs(veto_t_[k][i] - ttrig) < cfg_.veto_window) ++n;
+    (k == 0 ? ev_.lav_n_intime : ev_.sav_n_intime) = n;
   }
   const bool chod_ok = have && nchod >= 1 && nchod <= cfg_.trigger_chod_max;
   // downscaler: one uniform from the event's own stream (drawn only when D > 1)

@@ -129,7 +129,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 1.0;   // neutrino-line downscaling D (random, 1/D kept) [pub: unknown]
+  double nu_trigger_downscaling = 9.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -140,11 +140,43 @@ struct SimConfig {
   double halo_p_min = 5.0;               // GeV/c, flat momentum spectrum [est]
   double halo_p_max = 75.0;              // GeV/c [est]
   double halo_hard_v_min = 0.10;         // forced hard loss: fractional loss above this [est]
+  double halo_loss_e_min = 5.0;          // GeV, forced LKr loss at least this (LKr10 needs ~9 GeV) [choice]
   double straw_miss_prob = 0.01;         // probability a crossing halo muon gives no STRAW track [est]
-  double neutral_accidental_rate = 0.3;  // MHz of neutral hadron (n, K_L) showers in the LKr [est]
+  double neutral_accidental_rate = 1e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [tuned: simulation/default.yaml CALIBRATION]
   double neutral_accidental_emean = 8.0; // GeV, exponential energy spectrum [est]
   double overlay_muon_fraction = 0.5;    // share of overlay events generated as a halo muon [choice]
-  double overlay_time_window = 75.0;     // ns, forced accidentals uniform in +-window [spec]
+  double overlay_time_window = 10.0;     // ns, forced accidentals uniform in +-window: > trigger window 6.25 + 3 sigma [choice]
+  double overlay_force_radius = 750.0;   // mm, forced accidentals within this radius of the true nu impact at the LKr (> preselection_lkr_radius) [choice]
+  double overlay_core_radius = 100.0;    // mm, core around the nu impact sampled more densely (signal box + gap) [choice]
+  double overlay_core_fraction = 0.5;    // share of forced accidentals drawn in the core (exact importance factor) [choice]
+  double neutral_accidental_e_min = 5.0; // GeV, forced neutral showers above this (exponential tail, weight exp(-e_min/mean)); < 10 GeV/0.7/(1+3 sigma) [choice]
+
+  // ---------------- photon vetoes (LAV, IRC/SAC) [NA62/est] ----------------
+  double lav_max_angle = 0.050;          // rad, LAV coverage 8.5-50 mrad: photons outside the LKr up to this angle [NA62]
+  double lav_inefficiency = 1e-3;        // per photon above ~0.2 GeV [NA62/est]
+  double sav_inefficiency = 1e-4;        // IRC/SAC per photon in the LKr beam hole [NA62/est]
+  double veto_time_res = 1.0;            // ns [est]
+  double veto_window = 6.25;             // ns, half-width of the in-time count around the trigger time = trigger window [choice]
+  double lav_accidental_rate = 3.0;      // MHz of accidental LAV hits (halo, beam) [est]
+  double lav12_z = 238000.0;             // mm, LAV12 (last ring, in front of the LKr) [NA62]
+  double lav12_inner_radius = 1070.0;    // mm, a halo muon outside this radius crosses LAV12 [NA62/est]
+
+  // ---------------- misreco stream forcing [choice] ----------------
+  int misreco_force_invisible = 1;       // 1: K3pi pions other than the mu+ candidate forced to leave no STRAW track / CHOD candidate [choice]
+  int misreco_force_muv3 = 1;            // 1: force >= 1 accidental MUV3 hit in time, opposite quadrant to the mu+ candidate [choice]
+
+  // ---------------- generator preselection (data and MC alike) [choice] ----------------
+  double preselection_lkr_radius = 700.0;  // mm, an LKr cluster within this distance of the reconstructed nu line (> d_LKr side-band 600) [choice]
+  double preselection_lkr_e_min = 1.5;     // GeV, that cluster's energy (analysis: > 2 GeV) [choice]
+  double preselection_time = 25.0;         // ns, that cluster within this of the trigger time (analysis: +-20 ns of t_mu) [choice]
+  double preselection_m2_max = 0.05;       // GeV^2/c^4, |m_miss^2| (analysis side-bands end at 0.03) [choice]
+  double preselection_p_min = 4.0;         // GeV/c, the single positive track (analysis 5-70) [choice]
+  double preselection_p_max = 72.0;        // GeV/c [choice]
+  double preselection_muv_e_min = 3.9;     // GeV, MUV1+MUV2 energy within preselection_muv_radius of that LKr cluster (proposed cut muv_hadronic: > 4 GeV within 300 mm); 0 disables [choice]
+  double preselection_muv_radius = 350.0;  // mm [choice]
+  int preselection_chod_max = 1;           // chod_n <= this (analysis trig_nu_emulated: chod_n == 1) [choice]
+  int preselection_photon_veto = 1;        // 1: require lav_n_intime == 0 && sav_n_intime == 0 (proposed cut photon_veto) [choice]
+  double preselection_muv_mu_veto = 90.0;  // mm, MUV clusters this close to the mu+ extrapolation are not counted (analysis: 100 mm) [choice]
 };
 
 }  // namespace nutag::sim

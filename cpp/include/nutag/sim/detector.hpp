@@ -61,6 +61,10 @@ class DetectorSim {
   void add_lkr_deposit(double x, double y, double e, double t);
   void add_muv3_hit(double x, double y, double t);
   void add_chod_candidate(double t);
+  /// A photon-veto hit (0 LAV, 1 IRC/SAC) at time t.
+  void add_veto_hit(int which, double t);
+  /// Number of MUV3 hits recorded so far (hits are stored immediately, in order).
+  int muv3_hits() const { return static_cast<int>(ev_.muv3_tile.size()); }
 
   /// Cluster the calorimeter deposits, fill the Event's detector columns and the trigger bits.
   void finish();
@@ -87,6 +91,8 @@ class DetectorSim {
   DepositList lkr_, muv1_, muv2_;
   double chod_t_[kMaxChod];
   int chod_n_ = 0;
+  double veto_t_[2][kMaxChod];
+  int veto_n_[2] = {0, 0};
 };
 
 }  // namespace nutag::sim

@@ -55,6 +55,9 @@ struct Event {
   ROOT::RVec<double> muv3_x;
   ROOT::RVec<double> muv3_y;
   ROOT::RVec<double> muv3_time;
+  // --- photon vetoes ---
+  int lav_n_intime = 0;
+  int sav_n_intime = 0;
   // --- truth and weight ---
   double weight = 0.0;
   int true_process = 0;

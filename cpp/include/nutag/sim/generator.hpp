@@ -7,6 +7,7 @@
 
 #include "nutag/sim/config.hpp"
 #include "nutag/sim/event.hpp"
+#include "nutag/sim/preselection.hpp"
 
 namespace nutag::sim {
 
@@ -25,7 +26,8 @@ enum Stream : int {
 /// an unknown stream.
 Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t entry);
 
-/// Loose preselection applied to data and MC alike before writing: trigger_nu || trigger_control.
+/// The generator preselection (nutag/sim/preselection.hpp) with the default SimConfig; the
+/// driver calls passes_preselection(ev, cfg) with the sample's configuration.
 bool passes_preselection(const Event& ev);
 
 }  // namespace nutag::sim
