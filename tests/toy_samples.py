@@ -120,7 +120,8 @@ def generate(stream: str, n: int, seed: int, kind: str = "mc") -> dict[str, obje
         "straw_px": [[v] for v in pmu_meas[:, 0]], "straw_py": [[v] for v in pmu_meas[:, 1]],
         "straw_pz": [[v] for v in pmu_meas[:, 2]], "straw_chod_time": [[v] for v in t_mu],
         "straw_rich_time": [[v] for v in t_mu], "straw_rich_mass": [[0.1057]] * n,
-        "chod_n": np.ones(n, np.int32), "lkr_n": np.array([len(v) for v in cols["lkr_e"]], np.int32),
+        "chod_n": np.ones(n, np.int32),
+        "lav_n_intime": np.zeros(n, np.int32), "sav_n_intime": np.zeros(n, np.int32), "lkr_n": np.array([len(v) for v in cols["lkr_e"]], np.int32),
         "muv3_n": np.array([len(v) for v in cols["muv3_x"]], np.int32), **cols}
     if kind == "mc":
         out.update(weight=np.full(n, STREAM_BR[stream]),

@@ -78,6 +78,8 @@ static void test_forced_muv3_equals_natural() {
   nat.muv3_time_res = 0.0;  // sharp time edges; the candidate's hit is at t = 0 exactly
   // K+ -> pi+ pi0 only: the forced pi+ -> mu+ is the only particle reaching MUV3
   nat.br_pipipi = nat.br_pi0munu = nat.br_pi0enu = nat.br_pipi0pi0 = 0.0;
+  nat.misreco_k3pi_only = 0;   // sample the channel by BR (here: pi+ pi0 only)
+  nat.misreco_force_kink = 0;  // pi+ decay anywhere before STRAW4, no forced kink tail
   SimConfig forced = nat;
   forced.misreco_force_muv3 = 1;
   const double tcut = 0.8 * nat.overlay_time_window;  // inside the forced window
@@ -119,9 +121,47 @@ static void test_preselection_parts() {
   assert(npass > 0);
 }
 
+// The forced kink tail of the misreco stream (decay forced between STRAW1 and STRAW4, tail
+// forced with its probability, delta importance-sampled towards the neutrino line) must give
+// the same weighted rate of "a positive track measured > 30 % above the pi+ momentum" (only the
+// tail makes such tracks) as the natural simulation (decay anywhere, tail by chance).
+static void test_forced_kink_tail_equals_natural() {
+  SimConfig nat;
+  nat.misreco_force_muv3 = 0;
+  nat.misreco_force_kink = 0;
+  SimConfig forced = nat;
+  forced.misreco_force_kink = 1;
+  auto tail_track = [](const Event& ev) {
+    for (std::size_t i = 0; i < ev.straw_pz.size(); ++i) {
+      const double p = std::sqrt(ev.straw_px[i] * ev.straw_px[i] + ev.straw_py[i] * ev.straw_py[i] +
+                                 ev.straw_pz[i] * ev.straw_pz[i]);
+      if (ev.straw_charge[i] > 0 && p > 1.3 * ev.true_p_muon) return true;
+    }
+    return false;
+  };
+  const int nn = 400000, nf = 40000;
+  double wn = 0, w2n = 0, wf = 0, w2f = 0;
+  int kn = 0, kf = 0;
+  for (ULong64_t i = 0; i < static_cast<ULong64_t>(nn); ++i) {
+    const Event a = generate_event(nat, kMisreco, 41, i);
+    if (tail_track(a)) { wn += a.weight; w2n += a.weight * a.weight; ++kn; }
+  }
+  for (ULong64_t i = 0; i < static_cast<ULong64_t>(nf); ++i) {
+    const Event b = generate_event(forced, kMisreco, 42, i);
+    if (tail_track(b)) { wf += b.weight; w2f += b.weight * b.weight; ++kf; }
+  }
+  const double rn = wn / nn, rf = wf / nf;
+  const double sig = std::hypot(std::sqrt(w2n) / nn, std::sqrt(w2f) / nf);
+  std::printf("misreco kink tail (p_meas > 1.3 p_pi): natural %.4e +- %.1e (%d), forced %.4e +- "
+              "%.1e (%d) per decay\n", rn, std::sqrt(w2n) / nn, kn, rf, std::sqrt(w2f) / nf, kf);
+  assert(kn > 20 && kf > 10 * kn * nf / nn);
+  assert(std::fabs(rn - rf) < 4.0 * sig);
+}
+
 int main() {
   test_overlay_b_weight_is_analytic();
   test_forced_muv3_equals_natural();
+  test_forced_kink_tail_equals_natural();
   test_preselection_parts();
   std::printf("test_sim_forcing: OK\n");
   return 0;

@@ -333,6 +333,42 @@ void DetectorSim::charged_in_calo(int pdg, const Point& at, const Vector& p, dou
   add_hadron_shower(pint, dir, e - pdg_mass(pdg), t);
 }
 
+double DetectorSim::kink_tail_delta(const Point& at_straw1, const Vector& p_upstream,
+                                    const Vector& dir) {
+  const double w = cfg_.straw_kink_tail_width;
+  if (!(force_kink_tail_ && kt_on_) || cfg_.misreco_kink_core_fraction <= 0.0)
+    return w * (2.0 * rng_.uniform() - 1.0);
+  // grid of the relative curvature error; a cell is "core" if the neutrino line of that
+  // momentum passes within the core radius of the target at the LKr front
+  constexpr int kGrid = 240;
+  const double step = 2.0 * w / kGrid, p0 = std::sqrt(p_upstream.Mag2());
+  const Vertex v = closest_approach(Line{kt_kaon_at_, kt_p_kaon_}, Line{at_straw1, dir});
+  int core[kGrid];
+  int ncore = 0;
+  for (int j = 0; j < kGrid; ++j) {
+    const double pm = p0 / (1.0 + (-w + (j + 0.5) * step));
+    const Vector nu = kt_p_kaon_ - pm * dir;
+    if (!(nu.Z() > 0.0)) continue;
+    const Point at = v.point + nu * ((kZLkrFront_mm - v.point.Z()) / nu.Z());
+    if (std::hypot(at.X() - kt_target_.X(), at.Y() - kt_target_.Y()) < cfg_.misreco_kink_core_radius)
+      core[ncore++] = j;
+  }
+  const double a = ncore > 0 ? 1.0 - std::min(1.0, cfg_.misreco_kink_core_fraction) : 1.0;
+  double delta;
+  if (a < 1.0 && rng_.uniform() >= a)
+    delta = -w + (core[std::min(ncore - 1, static_cast<int>(rng_.uniform() * ncore))] + rng_.uniform()) * step;
+  else
+    delta = w * (2.0 * rng_.uniform() - 1.0);
+  const int cell = std::min(kGrid - 1, std::max(0, static_cast<int>((delta + w) / step)));
+  bool in_core = false;
+  for (int k = 0; k < ncore && !in_core; ++k) in_core = core[k] == cell;
+  // p/q with p = 1/(2w) uniform, q = a/(2w) + (1-a) [core] / (ncore step)
+  const double p = 1.0 / (2.0 * w);
+  const double q = a * p + (in_core ? (1.0 - a) / (ncore * step) : 0.0);
+  forced_weight_ *= p / q;
+  return delta;
+}
+
 int DetectorSim::add_charged(int pdg, const Point& origin, const Vector& p, double t,
                              double forced_decay_z, bool invisible_upstream) {
   Segment seg[2];
@@ -392,6 +428,28 @@ int DetectorSim::add_charged(int pdg, const Point& origin, const Vector& p, doub
       ok = std::fabs(syd - syu) < cfg_.straw_kink_max_angle && std::fabs(dxm) < cfg_.straw_kink_max_offset &&
            std::fabs(dym) < cfg_.straw_kink_max_offset && pz > 1.0 && pz < 500.0;
       ptrue = Vector(sxu * pz, syu * pz, pz);
+      if (!ok && cfg_.straw_kink_tail_prob > 0.0) {
+        // Kink tail: the pattern recognition mis-associates straw hits around the kink and
+        // still returns a single track (direction of the upstream segment) whose curvature is
+        // wrong by a relative error uniform in +-straw_kink_tail_width (no correlation with the
+        // true kink kept). Natural probability straw_kink_tail_prob, or forced with that
+        // probability in the weight (misreco stream).
+        bool tail = false;
+        if (force_kink_tail_) {
+          forced_weight_ *= cfg_.straw_kink_tail_prob;
+          tail = true;
+        } else {
+          tail = rng_.bernoulli(cfg_.straw_kink_tail_prob);
+        }
+        if (tail) {
+          const Vector pu = segment_momentum(*s_at[0], z0);
+          const Vector dir = Vector(sxu, syu, 1.0).Unit();
+          const double delta = kink_tail_delta(xs[0], pu, dir);
+          const double pm = std::sqrt(pu.Mag2()) / (1.0 + delta);
+          ptrue = pm * dir;
+          ok = pm > 1.0;
+        }
+      }
     }
     if (ok) {
       const double pt = std::sqrt(ptrue.Mag2());

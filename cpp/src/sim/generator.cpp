@@ -335,9 +335,16 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
     proc = sample_channel(cfg, rng, true, s);
     weight = 1.0;
   } else if (stream == kMisreco) {
-    double s = 0;
-    proc = sample_channel(cfg, rng, false, s);
-    weight = s;
+    if (cfg.misreco_k3pi_only != 0) {
+      // only K+ -> pi+ pi+ pi- has a charged hadron to make the MUV1/MUV2 shower the
+      // preselection requires; the other channels are not generated (docs/simulation.md §7)
+      proc = kProcPiPiPi;
+      weight = cfg.br_pipipi;
+    } else {
+      double s = 0;
+      proc = sample_channel(cfg, rng, false, s);
+      weight = s;
+    }
   }
   ev.true_process = proc;
   ev.true_category = stream == kOverlay ? 2 : (stream == kMisreco ? 3 : 0);
@@ -358,8 +365,11 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
       const double pm = std::sqrt(pp.Mag2());
       const double lz = pm / kMassPion * kCTauPion_mm * pp.Z() / pm;
       const double zend = kZStraw4_mm;
-      weight *= npip * (1.0 - std::exp(-(zend - zdec) / lz));
-      forced_z = rng.truncated_exponential(lz, zdec, zend);
+      // misreco_force_kink: the decay inside the spectrometer (between STRAW1 and STRAW4),
+      // where a kinked track can be mis-measured; else anywhere before STRAW4
+      const double zbeg = cfg.misreco_force_kink != 0 ? std::max(zdec, kZStraw1_mm) : zdec;
+      weight *= npip * (std::exp(-(zbeg - zdec) / lz) - std::exp(-(zend - zdec) / lz));
+      forced_z = rng.truncated_exponential(lz, zbeg, zend);
     }
   }
   // the daughter taken as the muon candidate (truth bookkeeping)
@@ -371,6 +381,22 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
   Point nu_at(0.0, 0.0, kZLkrFront_mm);  // true nu impact at the LKr front (overlay forcing)
   for (int i = 0; i < nd; ++i)
     if (d[i].pdg == 14 && d[i].p4.Pz() > 0.0) nu_at = extrapolate_to_z(Line{vtx, d[i].p4.Vect()}, kZLkrFront_mm);
+
+  // misreco_force_kink: the kink-tail momentum is importance-sampled towards values for which
+  // the tagged-neutrino line points at the most energetic other pion reaching the LKr (the
+  // hadron that can make the "neutrino" shower); exact weight (DetectorSim::set_kink_target)
+  if (stream == kMisreco && cfg.misreco_force_kink != 0 && candidate >= 0) {
+    double best = 0.0;
+    for (int i = 0; i < nd; ++i) {
+      if (i == candidate || (d[i].pdg != 211 && d[i].pdg != -211)) continue;
+      const Vector p = d[i].p4.Vect();
+      if (!(p.Z() > 0.0) || std::sqrt(p.Mag2()) <= best) continue;
+      const Point at = track_position_at_z(Line{vtx, p}, p, d[i].pdg > 0 ? 1 : -1, kZLkrFront_mm);
+      if (!in_lkr_acceptance(at.X(), at.Y())) continue;
+      best = std::sqrt(p.Mag2());
+      det.set_kink_target(vtx, k.p, at);
+    }
+  }
 
   // ---- propagate the decay products ----
   for (int i = 0; i < nd; ++i) {
@@ -413,12 +439,15 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
           weight *= charged_miss_probability(cfg, vtx, p, d[i].pdg > 0 ? 1 : -1);
           invisible = true;
         }
+        // misreco_force_kink: the candidate's kinked track is kept with the tail momentum
+        det.force_kink_tail(stream == kMisreco && cfg.misreco_force_kink != 0 && i == candidate);
         det.add_charged(d[i].pdg, vtx, p, 0.0, i == candidate ? forced_z : DetectorSim::kNoDecay,
                         invisible);
         if (i == candidate) {
           cand_hit_first = h0;
           cand_hit_last = det.muv3_hits();
         }
+        det.force_kink_tail(false);
       }
     }
   }
@@ -449,7 +478,7 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
 
   add_pileup(cfg, rng, det, forced_region);
   det.finish();
-  ev.weight = weight;
+  ev.weight = weight * det.forced_weight();
   return ev;
 }
 

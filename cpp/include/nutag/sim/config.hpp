@@ -44,6 +44,8 @@ struct SimConfig {
   double straw_track_eff = 0.99;         // track reconstruction efficiency in acceptance [est]
   double straw_kink_max_angle = 0.3e-3;  // rad, max y-slope change of a track between STRAW 1-2 and 3-4 (fit quality) [est]
   double straw_kink_max_offset = 3.0;    // mm, max mismatch of the upstream/downstream segments at the magnet [est]
+  double straw_kink_tail_prob = 0.05;    // a kinked track failing the quality cuts is still reconstructed (hit mis-association around the kink) with this probability [est]
+  double straw_kink_tail_width = 0.5;    // then its curvature 1/p is wrong by a relative error uniform in +-this [est]
 
   // ---------------- RICH [NA62] ----------------
   double rich_n_minus_1 = 62.8e-6;       // neon refractive index - 1 [NA62]
@@ -129,7 +131,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 9.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
+  double nu_trigger_downscaling = 7.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -164,6 +166,10 @@ struct SimConfig {
   // ---------------- misreco stream forcing [choice] ----------------
   int misreco_force_invisible = 1;       // 1: K3pi pions other than the mu+ candidate forced to leave no STRAW track / CHOD candidate [choice]
   int misreco_force_muv3 = 1;            // 1: force >= 1 accidental MUV3 hit in time, opposite quadrant to the mu+ candidate [choice]
+  int misreco_k3pi_only = 1;             // 1: generate only K+ -> pi+ pi+ pi- (the only channel with a charged hadron for the MUV1/2 shower) [choice]
+  double misreco_kink_core_radius = 100.0;   // mm, kink-tail importance core: nu line within this of the hadron's LKr impact (signal box 60 mm) [choice]
+  double misreco_kink_core_fraction = 0.5;  // share of forced kink tails drawn in that core; exact factor p/q [choice]
+  int misreco_force_kink = 1;            // 1: the candidate pi+ decays between STRAW1 and STRAW4 and its kinked track is kept with the tail momentum (weight x probabilities) [choice]
 
   // ---------------- generator preselection (data and MC alike) [choice] ----------------
   double preselection_lkr_radius = 700.0;  // mm, an LKr cluster within this distance of the reconstructed nu line (> d_LKr side-band 600) [choice]

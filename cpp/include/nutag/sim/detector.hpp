@@ -63,6 +63,22 @@ class DetectorSim {
   void add_chod_candidate(double t);
   /// A photon-veto hit (0 LAV, 1 IRC/SAC) at time t.
   void add_veto_hit(int which, double t);
+  /// Force the kink-tail reconstruction (straw_kink_tail_prob) of a kinked track failing the
+  /// quality cuts; the probability is then multiplied into forced_weight() (importance sampling).
+  void force_kink_tail(bool on) { force_kink_tail_ = on; }
+  /// Importance sampling of the forced kink tail: the relative curvature error is drawn from
+  /// a mixture of the uniform density and a "core" of the values for which the tagged-
+  /// neutrino line (GTK K+ minus the track) passes within misreco_kink_core_radius of `target`
+  /// (a point at the LKr front: the impact of the event's hadron); exact factor p/q in
+  /// forced_weight(). Changes MC statistics only.
+  void set_kink_target(const Point& kaon_at, const Vector& p_kaon, const Point& target) {
+    kt_on_ = true;
+    kt_kaon_at_ = kaon_at;
+    kt_p_kaon_ = p_kaon;
+    kt_target_ = target;
+  }
+  void clear_kink_target() { kt_on_ = false; }
+  double forced_weight() const { return forced_weight_; }
   /// Number of MUV3 hits recorded so far (hits are stored immediately, in order).
   int muv3_hits() const { return static_cast<int>(ev_.muv3_tile.size()); }
 
@@ -93,6 +109,12 @@ class DetectorSim {
   int chod_n_ = 0;
   double veto_t_[2][kMaxChod];
   int veto_n_[2] = {0, 0};
+  bool force_kink_tail_ = false;
+  bool kt_on_ = false;
+  Point kt_kaon_at_, kt_target_;
+  Vector kt_p_kaon_;
+  double kink_tail_delta(const Point& at_straw1, const Vector& p_upstream, const Vector& dir);
+  double forced_weight_ = 1.0;
 };
 
 }  // namespace nutag::sim

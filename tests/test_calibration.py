@@ -1,0 +1,116 @@
+"""Calibration of the default data set against the published result (PLB 863 (2025) 139345).
+
+Runs the main job (``nutag run --threads 2`` on configs/default.yaml, blinded) on the DEFAULT
+data set (data/default/, or $NUTAG_DATA) into a temporary directory and pins the calibrated
+simulation to the targets of the calibration issue, at N_K ~ 5e12 fiducial K+ decays:
+
+* expected signal N_sig within +-20 % of the published 0.208 (0.166-0.250): the only knob is
+  the named neutrino-line downscaling nu_trigger_downscaling (simulation/default.yaml,
+  CALIBRATION section), never a factor on a yield;
+* overlaid-Kmu2 background, MC truth in the signal box, inside the published 68 % interval
+  0.007-0.071 (0.030 +0.041 -0.023);
+* mis-reconstruction background, MC truth in the signal box, inside the published interval
+  0.001-0.010 (0.004 +0.006 -0.003);
+* S/B = N_sig / (MC-truth background) between 3 and 12 (published ~6, i.e. within a factor 2);
+* the side-band method closes for the overlaid Kmu2: the extrapolation factor times the
+  MC-expected side-band count agrees with the MC truth in the signal box within 3 combined
+  standard deviations, and the mis-reconstruction extrapolation has MC statistics (non-empty
+  relaxed signal box and relaxed m_miss2 side-band).
+
+The tolerances below ARE those targets (docs/simulation.md, "Calibration"). The default data
+set is produced once (~2 min on 2 cores) and cached under data/default; this test produces it
+if missing or outdated (same code path as ``nutag run``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# --- the calibration targets (published values; see the module docstring) ---
+N_SIG_PUBLISHED = 0.208
+N_SIG_RANGE = (0.8 * N_SIG_PUBLISHED, 1.2 * N_SIG_PUBLISHED)      # +-20 %: [0.166, 0.250]
+OVERLAY_RANGE = (0.007, 0.071)      # 0.030 +0.041 -0.023 [pub]
+MISRECO_RANGE = (0.001, 0.010)      # 0.004 +0.006 -0.003 [pub]
+S_OVER_B_RANGE = (3.0, 12.0)        # published ~6, within a factor 2
+N_K_RANGE = (4.0e12, 6.5e12)        # "about 5e12" K+ decays (measured N_K of the default set)
+CLOSURE_NSIGMA = 3.0
+
+# Known gap (docs/simulation.md, Calibration): the model's only mis-reconstruction mechanism
+# that survives the hadronic-MUV / photon-veto cuts (K3pi with a pi+ -> mu+ nu kink mis-measured
+# in the spectrometer) is rejected by the mu+ MUV3 association and the RICH mass, so the
+# misreco MC has no event in the analysis regions. The published target stays in the test as
+# a STRICT expected failure: the suite reports it, and flags it (XPASS -> failure) as soon as
+# a mechanism reaches the target.
+MISRECO_GAP = pytest.mark.xfail(strict=True, reason="no mis-reconstruction mechanism of the "
+                                "model reaches the analysis regions (docs/simulation.md §7, §10)")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "analysis"), env.get("PYTHONPATH", "")])
+    return env
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("calibration") / "results"
+    # produce (or reuse) the default data set, then the main job into tmp
+    subprocess.run([sys.executable, "-c", "from nutag.simulate.dataset import "
+                    "ensure_default_dataset; ensure_default_dataset(threads=2)"],
+                   check=True, cwd=REPO, env=_env(), timeout=1800)
+    subprocess.run([sys.executable, "-c", "import sys; from nutag.cli import main; "
+                    "sys.exit(main())", "run", "--threads", "2", "--output", str(out)],
+                   check=True, cwd=REPO, env=_env(), timeout=1800, capture_output=True)
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_normalisation(summary: dict) -> None:
+    assert N_K_RANGE[0] < summary["normalisation"]["value"] < N_K_RANGE[1]
+
+
+def test_signal_expectation(summary: dict) -> None:
+    n_sig = summary["n_sig"]["value"]
+    assert N_SIG_RANGE[0] <= n_sig <= N_SIG_RANGE[1], n_sig
+
+
+def test_overlay_mc_truth(summary: dict) -> None:
+    ov = summary["mc_truth_background"]["samples"]["overlay"]["value"]
+    assert OVERLAY_RANGE[0] <= ov <= OVERLAY_RANGE[1], ov
+
+
+@MISRECO_GAP
+def test_misreco_mc_truth(summary: dict) -> None:
+    mr = summary["mc_truth_background"]["samples"]["misreco"]
+    assert mr["raw"] > 0
+    assert MISRECO_RANGE[0] <= mr["value"] <= MISRECO_RANGE[1], mr
+
+
+def test_s_over_b(summary: dict) -> None:
+    s_over_b = summary["n_sig"]["value"] / summary["mc_truth_background"]["total"]
+    assert S_OVER_B_RANGE[0] <= s_over_b <= S_OVER_B_RANGE[1], s_over_b
+
+
+def test_overlay_sideband_closure(summary: dict) -> None:
+    """factor x (MC-expected side-band) vs MC truth in the signal box."""
+    bkg = summary["backgrounds"]["overlaid_kmu2"]
+    check = summary["sideband_checks"]["overlaid_kmu2"]
+    predicted = bkg["factor"] * check["expected_mc"]
+    truth = summary["mc_truth_background"]["samples"]["overlay"]
+    sigma = math.hypot(truth["stat"], bkg["factor_stat"] * check["expected_mc"])
+    assert abs(predicted - truth["value"]) < CLOSURE_NSIGMA * sigma, (predicted, truth, sigma)
+
+
+@MISRECO_GAP
+def test_misreco_extrapolation_has_mc_statistics(summary: dict) -> None:
+    ext = summary["backgrounds"]["misreco"]["extrapolation"] or {}
+    assert (ext.get("numerator_raw") or 0) > 0 and (ext.get("denominator_raw") or 0) > 0, ext
+    assert summary["sideband_checks"]["misreco"]["expected_mc"] > 0.0
