@@ -1,0 +1,1 @@
+"""nutag performance benchmark: ``python -m benchmarks.run`` (see BENCHMARKS.md)."""
