@@ -225,12 +225,16 @@ def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False)
     """
     from .systematics import book_variations as _vfor  # noqa: PLC0415
 
+    vfor = None
+    if distributed:  # ROOT >= 6.36: RDF.Distributed (the Experimental alias warns)
+        vfor = getattr(getattr(import_root().RDF, "Distributed", None), "VariationsFor", None)
     n = 0
     for g in graphs:
         if not g.sources:
             continue
         names = list(g.regions)
-        maps = _vfor([g.regions[r].cutflow[-1][2] for r in names], distributed=distributed)
+        finals = [g.regions[r].cutflow[-1][2] for r in names]
+        maps = [vfor(r) for r in finals] if vfor else _vfor(finals, distributed=distributed)
         g.variations = dict(zip(names, maps))
         n += len(maps)
     return n

@@ -85,15 +85,12 @@ def open_analysis(config: str | Path | None = None, *, threads: int = 1,
 
     ``threads`` is process-wide in ROOT and must be chosen before the first dataframe exists.
     """
-    from . import graph as _graph  # noqa: PLC0415
     from . import run as _run  # noqa: PLC0415
-    from .cpp import load_cpp  # noqa: PLC0415
-    from .pipeline import candidate_hook, load  # noqa: PLC0415
+    from .pipeline import build_graphs, load  # noqa: PLC0415
 
     effective = _run.configure_threads(int(threads))
     analysis = load(Path(config) if config is not None else None, effective)
     blinded = bool(analysis.options.get("blinded", True)) and not unblind
-    graphs = {s.name: _graph.build_graph(s, analysis.selection, blinded=blinded, declare=load_cpp,
-                                         extra=candidate_hook(analysis, s, blinded))
-              for s in analysis.samples.values()}
+    # the very graphs of `nutag run` (corrections, systematic Vary, candidates when unblinded)
+    graphs = {g.name: g for g in build_graphs(analysis, blinded=blinded)}
     return InteractiveAnalysis(analysis, graphs, effective, blinded)

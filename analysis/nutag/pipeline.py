@@ -121,9 +121,21 @@ def systematics_of(analysis: Analysis) -> Any:
 
 
 # --------------------------------------------------------------------------- graphs
+#: the graph builder by name, for the distributed backends (HTCondor jobs import it)
+BUILDER = "nutag.pipeline:build_sample_graph"
+#: extras key of the candidate listing booked as one AsNumpy (distributed dataframes)
+ASNUMPY = "asnumpy"
+
+
 def candidate_hook(analysis: Analysis, sample: Sample, blinded: bool
                    ) -> Callable[[str, Any], Mapping[str, Any]] | None:
-    """Book Take() of the candidate columns for the unblinded data signal region only."""
+    """Book the candidate columns of the unblinded data signal region only.
+
+    Locally (and in HTCondor chunks) one ``Take`` per column; on a distributed dataframe, which
+    has no ``Take``, one lazy ``AsNumpy`` of the same columns (distributed RDF supports it and
+    concatenates the partitions' arrays). Both are exact copies of the values; ``run_document``
+    sorts the rows, so the order in which partitions are merged does not matter.
+    """
     cand = analysis.options.get("candidate") or {}
     if blinded or sample.name != cand.get("sample") or sample.kind != "data":
         return None
@@ -131,13 +143,54 @@ def candidate_hook(analysis: Analysis, sample: Sample, blinded: bool
     columns = dict(cand.get("columns") or _results.CANDIDATE_COLUMNS)
 
     def hook(reg: str, node: Any) -> Mapping[str, Any]:
+        from .backends import is_distributed  # noqa: PLC0415
+
         if reg != region:
             return {}
-        out = {f"take:{c}": node.Take["double"](c) for c in sorted(set(columns.values()))}
+        names = sorted(set(columns.values()))
+        if is_distributed(node):
+            return {ASNUMPY: node.AsNumpy([*names, "event_id"], lazy=True)}
+        out = {f"take:{c}": node.Take["double"](c) for c in names}
         out["take:event_id"] = node.Take["ULong64_t"]("event_id")
         return out
 
     return hook
+
+
+def build_sample_graph(analysis: Analysis, sample: Sample, *, blinded: bool,
+                       make_df: Callable[[Sample], Any] | None = None) -> Any:
+    """THE graph of one sample of the analysis: YAML columns, cuts, regions and histograms, the
+    correction weights and systematic ``Vary``s, and the candidate listing when unblinded.
+
+    Every way of running uses it: ``nutag run`` locally, on Dask (``make_df`` gives a distributed
+    dataframe), in HTCondor chunk jobs (imported by name, :data:`BUILDER`), and
+    :func:`nutag.interactive.open_analysis`. Declares nutag's C++ and the correction sets
+    first (idempotent, so also right in a fresh batch job).
+    """
+    from .graph import build_graph  # noqa: PLC0415
+
+    return build_graph(sample, analysis.selection, blinded=blinded,
+                       declare=lambda: declare(analysis),
+                       extra=candidate_hook(analysis, sample, blinded),
+                       systematics=systematics_of(analysis), make_df=make_df)
+
+
+def build_graphs(analysis: Analysis, *, blinded: bool,
+                 make_df: Callable[[Sample], Any] | None = None) -> list[Any]:
+    """Every sample's graph (:func:`build_sample_graph`) plus the varied yields, nothing run."""
+    from .backends import build_graphs as _build  # noqa: PLC0415
+
+    graphs = _build(analysis, blinded=blinded, make_df=make_df, builder=build_sample_graph)
+    log.info("%d samples, %d systematic sources, %d varied yields booked", len(graphs),
+             len(analysis.systematics), sum(len(g.variations) for g in graphs))
+    return graphs
+
+
+def _row_key(row: Mapping[str, Any]) -> tuple:
+    """Total order of candidate rows (NaN sorts last, not at random), so every backend lists
+    them identically whatever order its partitions or chunks were merged in."""
+    return tuple((1, 0.0) if isinstance(v, float) and math.isnan(v) else (0, v)
+                 for v in row.values())
 
 
 def run_document(analysis: Analysis, res: Any) -> dict[str, Any]:
@@ -165,11 +218,16 @@ def run_document(analysis: Analysis, res: Any) -> dict[str, Any]:
             samples[name]["variations"] = variations
         for r, out in s.regions.items():
             if out.extras:
-                cols = {k.split(":", 1)[1]: v for k, v in out.extras.items()}
+                cols: dict[str, Any] = {}
+                for k, v in out.extras.items():  # take:<column> lists, or one AsNumpy dict
+                    if isinstance(v, Mapping):
+                        cols.update(v)
+                    else:
+                        cols[k.split(":", 1)[1]] = v
                 rows = _results.candidate_rows(cols, mapping)
                 for row, eid in zip(rows, cols.get("event_id", [])):
                     row["event_id"] = int(eid)
-                candidates += sorted(rows, key=lambda d: tuple(d.values()))
+                candidates += sorted(rows, key=_row_key)
     return {"samples": samples, "candidates": candidates,
             "cutflows": cutflow_document(res.samples)}
 
@@ -219,7 +277,8 @@ def _entries(ROOT: Any, path: str, name: str) -> int | None:
 
 
 def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
-               n_runs: Mapping[str, int]) -> dict[str, Any]:
+               n_runs: Mapping[str, int],
+               backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     from .rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
@@ -237,36 +296,74 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
             "versions": {"nutag": __version__, "root": str(ROOT.gROOT.GetVersion()),
                          "correctionlib": cl_version, "python": platform.python_version()},
             "inputs": inputs, "blinded": blinded, "threads": threads, "backend": backend,
+            **({"backend_options": dict(backend_options)} if backend_options else {}),
             "n_runs": dict(n_runs), "command_line": list(sys.argv)}
 
 
 # --------------------------------------------------------------------------- entry point
+#: third-party modules only the distributed backends need
+_OPTIONAL = ("dask", "distributed", "dask_jobqueue", "htcondor", "htcondor2")
+#: backend options worth recording in the provenance, per backend
+_RECORDED = {"dask": ("scheduler", "workers", "partitions", "cluster"),
+             "condor": ("condor_dir", "chunk_size", "output", "flavour", "memory_mb")}
+
+
+def _recorded_options(backend: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: opts.get(k) for k in _RECORDED.get(backend, ()) if opts.get(k) not in (None, "")}
+    return {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in out.items()}
+
+
+def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
+             opts: Mapping[str, Any]) -> Any:
+    """Book and run every sample on ``backend``: ONE event loop per sample whatever it is."""
+    from . import run  # noqa: PLC0415
+
+    if backend == "local":
+        return run.run(build_graphs(analysis, blinded=blinded), threads)
+    from .backends import run_analysis_on  # noqa: PLC0415
+
+    return run_analysis_on(backend, analysis, blinded=blinded, threads=threads, builder=BUILDER,
+                           **opts)
+
+
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,
                  output: Path | None = None, backend: str = "local",
                  backend_opts: Mapping[str, Any] | None = None) -> RunOutcome:
     """Run the whole analysis; returns (results dir, summary table). Raises NutagError.
 
-    ``backend_opts`` (the CLI's distributed options) are accepted for the distributed
-    backends; the local backend has none and ignores them.
+    ``backend``: "local" (this process, ``threads`` threads), "dask" (ROOT's distributed
+    RDataFrame; ``backend_opts`` scheduler, workers, partitions, cluster, condor) or "condor"
+    (chunked HTCondor jobs + exact merge; condor_dir, chunk_size, output, setup, flavour,
+    memory_mb, wait). Whatever the backend, the same graphs (:func:`build_sample_graph`) and
+    the same outputs. With ``wait=False`` on condor, returns the job directory and how to
+    continue instead of results.
     """
-    from . import graph, run  # noqa: PLC0415
+    from .backends import BACKENDS  # noqa: PLC0415
+    from .backends.condor import Submitted  # noqa: PLC0415
 
-    if backend not in run.BACKENDS:
-        raise NutagError(f"backend {backend!r} is not available here (available: "
-                         f"{', '.join(run.BACKENDS)}); use --backend local")
+    if backend not in BACKENDS:
+        raise NutagError(f"unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
+    opts = dict(backend_opts or {})
     n_threads = int(threads or os.cpu_count() or 1)
-    effective = run.configure_threads(n_threads)  # before any RDataFrame exists
+    if backend == "local":
+        from . import run  # noqa: PLC0415
+
+        effective = run.configure_threads(n_threads)  # before any RDataFrame exists
+    else:  # the event loops run in worker processes / batch jobs, each single-threaded
+        effective = 1
     analysis = load(config_path, n_threads)
     blinded = bool(analysis.options.get("blinded", True)) and not unblind
-    syst = systematics_of(analysis)
-    graphs = [graph.build_graph(s, analysis.selection, blinded=blinded,
-                                declare=lambda: declare(analysis),
-                                extra=candidate_hook(analysis, s, blinded), systematics=syst)
-              for s in analysis.samples.values()]
-    n_var = graph.book_variations(graphs)  # after the whole graph, before the one event loop
-    log.info("%d systematic sources, %d varied yields booked",
-             len(analysis.systematics), n_var)
-    res = run.run(graphs, effective, backend=backend)
+    try:
+        res = _execute(analysis, blinded=blinded, threads=effective, backend=backend, opts=opts)
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in _OPTIONAL:
+            raise
+        raise NutagError(f"--backend {backend} needs the Python module {exc.name!r}: install it "
+                         "(dask: distributed, and dask-jobqueue for --dask-cluster condor; "
+                         "condor: the HTCondor bindings, htcondor) or use --backend local"
+                         ) from None
+    except Submitted as sub:  # --no-wait: the jobs run in the batch system
+        return RunOutcome(Path(sub.jobdir), str(sub))
     n_runs = {name: s.n_runs for name, s in res.samples.items()}
     bad = {k: v for k, v in n_runs.items() if v != 1}
     if bad:
@@ -275,7 +372,7 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     doc = run_document(analysis, res)
     summary = _results.compute(doc, analysis.options, blinded=blinded)
     prov = provenance(analysis, blinded=blinded, threads=effective, backend=backend,
-                      n_runs=n_runs)
+                      n_runs=n_runs, backend_options=_recorded_options(backend, opts))
     out_dir = Path(output) if output is not None else Path("results") / analysis.name
     histos = {(name, region): out.histos for name, s in res.samples.items()
               for region, out in s.regions.items()}

@@ -1,9 +1,11 @@
 """Run every booked graph in ONE event loop and return plain-Python results.
 
 Why one ``RunGraphs`` call: each sample's dataframe is read once for all regions,
-histograms and cutflows, and ``GetNRuns() == 1`` proves it. Backends are a small registry
-so Dask (ROOT's distributed RDataFrame, whose graphs are built by the same
-``graph.build_graph`` with ``make_df``) and HTCondor can be added without touching callers.
+histograms and cutflows, and ``GetNRuns() == 1`` proves it (``backends.n_runs_of``: one
+execution per distributed dataframe). ``run`` accepts local graphs and graphs booked on
+ROOT's distributed RDataFrame (``graph.build_graph`` with ``make_df``, see
+``nutag.backends.dask_backend``); HTCondor jobs call it on their chunk
+(``nutag.backends.chunk``).
 
 Threading: ``configure_threads(n)`` must be called BEFORE any RDataFrame is created
 (``build_graph``): ROOT fixes the number of processing slots of a dataframe when it is
@@ -75,6 +77,10 @@ def _detach(value: Any) -> Any:
         return clone
     if isinstance(value, (int, float, bool, str)):
         return value
+    if isinstance(value, Mapping):  # AsNumpy (distributed candidate listing): {column: array}
+        return {str(k): _detach(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy array -> Python numbers
+        return value.tolist()
     try:  # std::vector / RVec from Take and friends
         return list(value)
     except TypeError:
@@ -92,6 +98,19 @@ def _run_local(graphs: list[SampleGraph], threads: int) -> None:
         ROOT.RDF.RunGraphs(booked)
 
 
+def _run_dask(graphs: list[SampleGraph], threads: int) -> None:
+    from .backends.dask_backend import run_graphs  # noqa: PLC0415 (dask only when used)
+
+    run_graphs(graphs)
+
+
+def is_distributed(graphs: list[SampleGraph]) -> bool:
+    """True when the graphs were booked on ROOT's distributed RDataFrame."""
+    from .backends import is_distributed as _isd  # noqa: PLC0415
+
+    return any(_isd(g.df) for g in graphs)
+
+
 def _variation_values(rmap: Any) -> dict[str, float]:
     if rmap is None:
         return {}
@@ -100,14 +119,34 @@ def _variation_values(rmap: Any) -> dict[str, float]:
     return variation_values(rmap)
 
 
-BACKENDS: dict[str, Callable[[list[SampleGraph], int], None]] = {"local": _run_local}
+#: who triggers the loop of already-booked graphs (HTCondor rebuilds graphs in its jobs instead:
+#: ``nutag.backends.run_analysis_on("condor", ...)``)
+BACKENDS: dict[str, Callable[[list[SampleGraph], int], None]] = {"local": _run_local,
+                                                                 "dask": _run_dask}
 
 
-def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str = "local") -> RunResults:
-    """Trigger the single event loop over all graphs and collect plain-Python results."""
+def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str | None = None
+        ) -> RunResults:
+    """Trigger the single event loop over all graphs and collect plain-Python results.
+
+    ``backend`` None: "dask" for graphs booked on a distributed dataframe, else "local".
+    """
+    distributed = is_distributed(graphs)
+    if backend is None:
+        backend = "dask" if distributed else "local"
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+    if distributed != (backend == "dask"):
+        raise ValueError(f"backend {backend!r} cannot run "
+                         f"{'distributed' if distributed else 'local'} graphs")
     BACKENDS[backend](graphs, threads)
+    return collect(graphs, threads=threads, backend=backend)
+
+
+def collect(graphs: list[SampleGraph], *, threads: int, backend: str) -> RunResults:
+    """Plain-Python results of graphs that have run (local or distributed alike)."""
+    from .backends import n_runs_of  # noqa: PLC0415
+
     samples: dict[str, SampleResult] = {}
     for g in graphs:
         regions = {
@@ -115,9 +154,9 @@ def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str = "local") 
                 _cutflow.make_rows(reg.cutflow),
                 {h: _detach(ptr.GetValue()) for h, ptr in reg.histos.items()},
                 {k: _detach(ptr.GetValue()) for k, ptr in reg.extras.items()},
-                _variation_values(g.variations.get(name)))
+                _variation_values((g.variations or {}).get(name)))
             for name, reg in g.regions.items()}
-        samples[g.name] = SampleResult(g.name, g.kind, int(g.df.GetNRuns()), regions,
+        samples[g.name] = SampleResult(g.name, g.kind, n_runs_of(g.df), regions,
                                        list(g.blinded_regions), g.blinded)
     return RunResults(samples, threads, backend)
 

@@ -79,12 +79,18 @@ def build_graphs(analysis: Any, *, blinded: bool, make_df: DataFrameFactory | No
               for n in names]
     book = getattr(_graph, "book_variations", None)  # systematics: Vary results, same loop
     if book is not None and any(getattr(g, "sources", None) for g in graphs):
-        book(graphs, distributed=bool(graphs) and hasattr(graphs[0].df, "_headnode"))
+        book(graphs, distributed=any(is_distributed(g.df) for g in graphs))
     return graphs
 
 
+def is_distributed(node: Any) -> bool:
+    """True for a node (dataframe, filter...) of ROOT's distributed RDataFrame."""
+    return hasattr(node, "_headnode") or type(node).__module__.startswith("ROOT._distrdf")
+
+
 def n_runs_of(df: Any) -> int:
-    """Event loops run by a dataframe: ``GetNRuns`` locally; distributed: 1 per execution."""
+    """Event loops run by a dataframe: ``GetNRuns`` locally; distributed: its executions
+    (counted by ``dask_backend.count_executions``; else 1 once it has run)."""
     head = getattr(df, "_headnode", None)
     if head is None:
         return int(df.GetNRuns())
@@ -93,24 +99,9 @@ def n_runs_of(df: Any) -> int:
 
 def collect(graphs: list[SampleGraph], *, threads: int, backend: str) -> Any:
     """Plain-Python results of already-run graphs (the same objects ``nutag.run.run`` returns)."""
-    from .. import cutflow as _cutflow  # noqa: PLC0415
     from .. import run as _run  # noqa: PLC0415
 
-    samples = {}
-    for g in graphs:
-        regions = {}
-        for name, reg in g.regions.items():
-            out = _run.RegionOutput(
-                _cutflow.make_rows(reg.cutflow),
-                {h: _run._detach(ptr.GetValue()) for h, ptr in reg.histos.items()},
-                {k: _run._detach(ptr.GetValue()) for k, ptr in reg.extras.items()})
-            rmap = (getattr(g, "variations", None) or {}).get(name)
-            if rmap is not None:
-                out.variations = _run._variation_values(rmap)
-            regions[name] = out
-        samples[g.name] = _run.SampleResult(g.name, g.kind, n_runs_of(g.df), regions,
-                                            list(g.blinded_regions), g.blinded)
-    return _run.RunResults(samples, threads, backend)
+    return _run.collect(graphs, threads=threads, backend=backend)
 
 
 def run_graphs_on(backend: str, graphs: list[SampleGraph], *, threads: int = 1,
@@ -186,5 +177,5 @@ def histo_cells(h: Any) -> dict[str, Any]:
 
 __all__ = [
     "BACKENDS", "DEFAULT_BUILDER", "build_graphs", "builder_name", "collect", "default_builder",
-    "histo_cells", "n_runs_of", "resolve_builder", "run_analysis_on", "run_graphs_on", "summary",
+    "histo_cells", "is_distributed", "n_runs_of", "resolve_builder", "run_analysis_on", "run_graphs_on", "summary",
 ]

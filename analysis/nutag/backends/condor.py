@@ -53,6 +53,14 @@ class CondorError(NutagError):
     """A batch problem the user can act on (the message says how)."""
 
 
+class Submitted(CondorError):
+    """``wait=False``: the chunks were submitted and the run continues in the batch system."""
+
+    def __init__(self, jobdir: Path, message: str) -> None:
+        self.jobdir = jobdir
+        super().__init__(message)
+
+
 # --------------------------------------------------------------------------- plan
 def _entries(path: str, tree: str) -> int | None:
     """Entries of ``tree`` in ``path`` (TTree or RNTuple); None when it cannot be told cheaply."""
@@ -111,9 +119,13 @@ def plan_chunks(analysis: Any, chunk_size: int = DEFAULT_CHUNK_SIZE,
 
 
 def config_digest(analysis: Any) -> str:
-    """Hash of every YAML the analysis reads and of its input file list (resume safety)."""
+    """Hash of every file the analysis reads (YAML, correction sets, systematics) and of its
+    input file list (resume safety: a changed file must not reuse old chunks)."""
     h = hashlib.sha256()
-    for f in [analysis.file, analysis.samples_file, *analysis.selection.files]:
+    syst = sorted({s.loc.file for s in getattr(analysis, "systematics", None) or []
+                   if getattr(getattr(s, "loc", None), "file", None)} - {analysis.file})
+    for f in [analysis.file, analysis.samples_file, *analysis.selection.files,
+              *(getattr(analysis, "corrections", None) or []), *syst]:
         h.update(Path(f).read_bytes())
     for s in analysis.samples.values():
         h.update(json.dumps([s.name, s.tree, s.files]).encode())
@@ -435,7 +447,8 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
     """Create/resume the job directory, submit what is not done, wait, merge -> RunResults.
 
     Raises ``IncompleteMerge`` (with the resubmit command in its message) when chunks failed,
-    or ``CondorError`` when ``wait`` is false (the run continues in the batch system).
+    or ``Submitted`` (a ``CondorError``) when ``wait`` is false (the run continues in the batch
+    system; run the same command again to wait, merge and get the results).
     """
     from . import builder_name  # noqa: PLC0415
 
@@ -446,8 +459,12 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
                        chunk_size=chunk_size, opts=opts, samples=samples)
     jd.submit()
     if not wait:
-        raise CondorError(f"submitted; follow with `nutag condor status {jd.path}` and finish "
-                          f"with `nutag condor merge {jd.path}`")
+        st = jd.status()
+        if st["counts"].get("done", 0) == st["chunks"]:  # a resumed run with nothing left
+            return jd.merge()
+        raise Submitted(jd.path, f"submitted to HTCondor; follow with `nutag condor status "
+                        f"{jd.path}`, then run the same command again without --no-wait to "
+                        "merge the chunks and write the results (done chunks are not rerun)")
     jd.wait(poll=poll, timeout=timeout)
     return jd.merge()
 

@@ -288,6 +288,7 @@ class DaskSession:
 
             payload = corrections_payload(self.corrections)
         ROOT.RDF.Distributed.initialize(worker_setup, bundle.name, self.cpp_mode, payload)
+        _preimport_jobqueue()
         log.info("dask: %s, worker bundle %s", self.client, bundle.name)
 
     def make_df(self, sample: Any) -> Any:
@@ -296,7 +297,7 @@ class DaskSession:
         kw: dict[str, Any] = {"executor": self.client}
         if self.partitions:
             kw["npartitions"] = int(self.partitions)
-        return ROOT.RDataFrame(sample.tree, list(sample.files), **kw)
+        return count_executions(ROOT.RDataFrame(sample.tree, list(sample.files), **kw))
 
     def run(self, graphs: list[SampleGraph]) -> int:
         return run_graphs(graphs)
@@ -317,19 +318,148 @@ class DaskSession:
         self.close()
 
 
+def progress_wanted(stream: Any = None) -> bool:
+    """Show Dask's progress bar only on an interactive terminal (stderr a TTY): redrawn with a
+    carriage return every 0.1 s, it floods log files, CI and captured test output otherwise."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or not a file
+        return False
+
+
+def _stderr_progress(*futures: Any, **kwargs: Any) -> None:
+    """``distributed.progress`` drawn on stderr: ``nutag run``'s stdout must end with the
+    results directory. (Redirecting ``sys.stdout`` does not work: the bar is drawn from the
+    client's IO-loop thread, which still writes to the original stdout — measured.)"""
+    from distributed.client import futures_of  # noqa: PLC0415
+    from distributed.diagnostics.progressbar import TextProgressBar  # noqa: PLC0415
+
+    class StderrBar(TextProgressBar):
+        def _draw_bar(self, remaining: int, all: int, **kw: Any) -> None:  # noqa: A002
+            frac = (1 - remaining / all) if all else 1.0
+            msg = (f"\r[{'#' * int(self.width * frac):<{self.width}}] | {int(100 * frac)}% "
+                   f"Completed | {self.elapsed:.1f} s")
+            with contextlib.suppress(ValueError):
+                sys.stderr.write(msg)
+                sys.stderr.flush()
+
+        def _draw_stop(self, **kw: Any) -> None:
+            with contextlib.suppress(ValueError):
+                sys.stderr.write("\33[2K\r")
+                sys.stderr.flush()
+
+    StderrBar(futures_of(futures), complete=kwargs.get("complete", True))
+
+
+def _no_progress(*futures: Any, **kwargs: Any) -> None:
+    """No bar: ROOT's Dask backend calls ``.compute()`` right after, which waits anyway."""
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Any:
+    """While ROOT's Dask backend runs a graph: its progress bar on stderr when stderr is a
+    terminal, none otherwise. Swaps the ``progress`` ROOT's backend module imported (there is
+    no option for it); restored afterwards."""
+    try:
+        from ROOT._distrdf.Backends.Dask import Backend as _backend  # noqa: PLC0415
+    except ImportError:  # another ROOT layout: leave its bar alone
+        yield
+        return
+    original = getattr(_backend, "progress", None)
+    _backend.progress = _stderr_progress if progress_wanted() else _no_progress
+    try:
+        yield
+    finally:
+        if original is not None:
+            _backend.progress = original
+
+
+def _preimport_jobqueue() -> None:
+    """Import ``dask_jobqueue`` (if installed) in the MAIN thread, keeping our SIGINT handler.
+
+    ROOT's Dask backend imports it lazily when a graph starts (``get_total_cores``), and
+    distributed ``RunGraphs`` starts graphs from worker threads; ``dask_jobqueue`` installs a
+    SIGINT handler at import, which raises ``ValueError`` outside the main thread. ROOT's
+    RunGraphs swallows that error, and the graph then ran AGAIN, alone, on its first
+    ``GetValue`` (measured: a second event loop). Importing it here first avoids both; the
+    handler it installs (``sys.exit`` on Ctrl-C) is undone so Ctrl-C stays a
+    KeyboardInterrupt.
+    """
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    if "dask_jobqueue" in sys.modules or threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        import dask_jobqueue  # noqa: F401, PLC0415
+    except ImportError:
+        return
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+
+
+def count_executions(df: Any) -> Any:
+    """Count every execution of a distributed dataframe's graph (``head.nutag_executions``),
+    whoever triggers it (RunGraphs or a stray ``GetValue``): ``backends.n_runs_of`` reads it, so
+    the one-event-loop-per-sample invariant is checked on Dask as it is locally."""
+    head = df._headnode
+    if getattr(head, "nutag_counting", False):
+        return df
+    run = head.execute_graph
+
+    def execute_graph() -> None:
+        head.nutag_executions = getattr(head, "nutag_executions", 0) + 1
+        run()
+
+    head.execute_graph = execute_graph
+    head.nutag_executions = 0
+    head.nutag_counting = True
+    return df
+
+
 def run_graphs(graphs: list[SampleGraph]) -> int:
-    """ONE distributed ``RunGraphs`` over every booked result; counts executions per graph
-    (``head.nutag_executions``) so the one-loop-per-sample invariant stays checkable."""
+    """Run every booked result of every graph: ONE execution per sample, concurrently.
+
+    What ``ROOT.RDF.RunGraphs`` does for distributed dataframes (one submission thread per
+    graph), except that an error in a submission thread is raised here instead of being
+    swallowed (ROOT only waits on the futures, and a failed graph would then run again on its
+    first ``GetValue``). Falls back to ``ROOT.RDF.RunGraphs`` on a ROOT without these internals.
+    """
+    import concurrent.futures  # noqa: PLC0415
+
     ROOT = import_root()
     booked = [ptr for g in graphs for ptr in g.booked]
     if not booked:
         return 0
-    heads = [g.df._headnode for g in graphs]
-    before = [h.exec_id for h in heads]
-    with contextlib.redirect_stdout(sys.stderr):  # ROOT's Dask progress bar: not on stdout
-        n = ROOT.RDF.RunGraphs(booked)
-    for h, b in zip(heads, before):
-        if h.exec_id is not b:
-            h.nutag_executions = getattr(h, "nutag_executions", 0) + 1
-    log.info("dask: ran %d graphs (%d results) in one RunGraphs", n, len(booked))
-    return int(n)
+    _preimport_jobqueue()
+    try:
+        from ROOT._distrdf.Proxy import execute_graph  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - another ROOT layout
+        execute_graph = None
+    for g in graphs:
+        head = getattr(g.df, "_headnode", None)
+        if head is not None and not getattr(head, "nutag_counting", False):
+            count_executions(g.df)
+    with _progress_bar():
+        if execute_graph is None:  # pragma: no cover
+            n = int(ROOT.RDF.RunGraphs(booked))
+        else:
+            nodes = {}
+            for ptr in booked:  # one node per graph: its execution fills every result
+                node = ptr.proxied_node
+                nodes.setdefault(id(node.get_head()), node)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+                futures = [pool.submit(execute_graph, node) for node in nodes.values()]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                raise errors[0]
+            n = len(nodes)
+    missing = [g.name for g in graphs for ptr in g.booked
+               if getattr(getattr(ptr, "proxied_node", None), "value", 0) is None]
+    if missing:
+        raise RuntimeError(f"distributed run left results of {sorted(set(missing))} unfilled")
+    log.info("dask: ran %d graphs (%d results), one execution each", n, len(booked))
+    return n
