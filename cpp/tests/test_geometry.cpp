@@ -7,53 +7,11 @@
 #include <stdexcept>
 
 #include "nutag/geometry.hpp"
+#include "check.hpp"
 
 namespace {
-int g_failures = 0;
 constexpr double kPi = 3.14159265358979323846;
 }  // namespace
-
-#define CHECK_CLOSE(a, b, tol)                                                                 \
-  do {                                                                                         \
-    const double check_va_ = (a);                                                              \
-    const double check_vb_ = (b);                                                              \
-    if (!(std::fabs(check_va_ - check_vb_) <= (tol))) {                                        \
-      std::fprintf(stderr, "%s:%d: CHECK_CLOSE(%s, %s, %s) failed: %.15g vs %.15g (diff %.3g)\n", \
-                   __FILE__, __LINE__, #a, #b, #tol, check_va_, check_vb_,                    \
-                   check_va_ - check_vb_);                                                     \
-      ++g_failures;                                                                            \
-    }                                                                                          \
-  } while (0)
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                              \
-    }                                                                            \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                      \
-  do {                                                                                      \
-    const long check_ia_ = (a);                                                             \
-    const long check_ib_ = (b);                                                             \
-    if (check_ia_ != check_ib_) {                                                           \
-      std::fprintf(stderr, "%s:%d: CHECK_EQ(%s, %s) failed: %ld vs %ld\n", __FILE__, __LINE__, \
-                   #a, #b, check_ia_, check_ib_);                                           \
-      ++g_failures;                                                                         \
-    }                                                                                       \
-  } while (0)
-
-#define CHECK_THROWS(expr, exc)    \
-  do {                             \
-    bool check_threw_ = false;     \
-    try {                          \
-      (void)(expr);                \
-    } catch (const exc&) {         \
-      check_threw_ = true;         \
-    }                              \
-    CHECK(check_threw_ && #expr);  \
-  } while (0)
 
 using nutag::Line;
 using nutag::Point;
@@ -311,11 +269,6 @@ int main() {
   test_magnet();
   test_acceptances();
   test_muv3();
-  assert(g_failures >= 0);  // keeps <cassert> honest: the build undefines NDEBUG
-  if (g_failures != 0) {
-    std::fprintf(stderr, "test_geometry: %d check(s) failed\n", g_failures);
-    return 1;
-  }
-  std::printf("test_geometry: all checks passed\n");
-  return 0;
+  assert(nutag_test::g_failures >= 0);  // keeps <cassert> honest: the build undefines NDEBUG
+  return nutag_test::report("test_geometry");
 }

@@ -6,30 +6,8 @@
 #include <stdexcept>
 
 #include "nutag/kinematics.hpp"
+#include "check.hpp"
 
-namespace {
-int g_failures = 0;
-}
-
-#define CHECK_CLOSE(a, b, tol)                                                                 \
-  do {                                                                                         \
-    const double check_va_ = (a);                                                              \
-    const double check_vb_ = (b);                                                              \
-    if (!(std::fabs(check_va_ - check_vb_) <= (tol))) {                                        \
-      std::fprintf(stderr, "%s:%d: CHECK_CLOSE(%s, %s, %s) failed: %.15g vs %.15g (diff %.3g)\n", \
-                   __FILE__, __LINE__, #a, #b, #tol, check_va_, check_vb_,                    \
-                   check_va_ - check_vb_);                                                     \
-      ++g_failures;                                                                            \
-    }                                                                                          \
-  } while (0)
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                              \
-    }                                                                            \
-  } while (0)
 
 using nutag::FourVector;
 using nutag::Line;
@@ -211,11 +189,6 @@ int main() {
   test_four_vector();
   test_kmu2_missing_mass_zero();
   test_published_candidate();
-  assert(g_failures >= 0);  // keeps <cassert> honest: the build undefines NDEBUG
-  if (g_failures != 0) {
-    std::fprintf(stderr, "test_kinematics: %d check(s) failed\n", g_failures);
-    return 1;
-  }
-  std::printf("test_kinematics: all checks passed\n");
-  return 0;
+  assert(nutag_test::g_failures >= 0);  // keeps <cassert> honest: the build undefines NDEBUG
+  return nutag_test::report("test_kinematics");
 }

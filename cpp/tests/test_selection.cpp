@@ -5,29 +5,8 @@
 #include <cstdio>
 
 #include "nutag/selection.hpp"
+#include "check.hpp"
 
-namespace {
-int g_failures = 0;
-}
-
-#define CHECK_CLOSE(a, b, tol)                                                                \
-  do {                                                                                        \
-    const double va_ = (a);                                                                   \
-    const double vb_ = (b);                                                                   \
-    if (!(std::fabs(va_ - vb_) <= (tol))) {                                                   \
-      std::fprintf(stderr, "%s:%d: CHECK_CLOSE(%s, %s) failed: %.15g vs %.15g\n", __FILE__,   \
-                   __LINE__, #a, #b, va_, vb_);                                               \
-      ++g_failures;                                                                           \
-    }                                                                                         \
-  } while (0)
-
-#define CHECK(cond)                                                                   \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);  \
-      ++g_failures;                                                                   \
-    }                                                                                 \
-  } while (0)
 
 using nutag::RVecD;
 using nutag::RVecI;
@@ -171,11 +150,5 @@ int main() {
   test_neutrino_deposits();
   test_distance_to_line();
   test_trigger_pair();
-  if (g_failures != 0) {
-    std::fprintf(stderr, "test_selection: %d check(s) failed\n", g_failures);
-    return 1;
-  }
-  assert(g_failures == 0);
-  std::printf("test_selection: all checks passed\n");
-  return 0;
+  return nutag_test::report("test_selection");
 }
