@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .checks import check_meta, check_options, check_regions, check_units
 from .errors import ConfigError
 # Re-exported: `from nutag.config import X` keeps working for every name that lived here.
 from .expressions import (CPP_NAMES, NAMESPACES, check_expressions,  # noqa: F401
@@ -176,8 +177,9 @@ def load_samples(path: str | os.PathLike, *, check_files: bool = True) -> dict[s
         files = (_expand_files(file, node["files"], f"{key}.files", node.line_of("files"))
                  if check_files else list(_str_list(file, node["files"], key, node.line)))
         weight = vals["weight"] if vals["kind"] == "mc" else "1.0"
+        meta = check_meta(file, node.get("meta"), key)
         out[name] = Sample(name, vals["kind"], files, vals["tree"], str(weight),
-                           dict(vals["meta"] or {}), vals["doc"], Loc(file, node.line),
+                           meta, vals["doc"], Loc(file, node.line),
                            {k: Loc(file, node.line_of(k)) for k in node})
     return out
 
@@ -208,6 +210,7 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
         sel_files.append(full)
     selection = load_selection(sel_files)
     validate_region_samples(selection, samples)
+    check_options(file, node.get("options"), selection, samples)
     corr = [_resolve_path(file, p) for p in _str_list(file, vals["corrections"] or [],
                                                        "corrections", node.line)]
     analysis = Analysis(vals["name"], file, samples_file, samples, selection, corr,
@@ -433,33 +436,96 @@ def load_selection(paths: Iterable[str | os.PathLike]) -> Selection:
     sel.regions = {name: sel.regions[name] for name in raw_regions}  # keep file order
     for file, name, node, line in raw_hists:
         sel.histograms[name] = _histogram(file, name, node, line, sel.regions)
+    check_regions(sel)
+    check_units(sel)
     return sel
 
 
-def read_input_columns(sample: Sample) -> list[str]:
-    """Column names of the sample's first file, read from its schema (no events)."""
+def _entries(ROOT, obj: Any) -> int | None:
+    """Entries of a TTree or RNTuple from its metadata (no event is read)."""
+    if hasattr(obj, "GetEntries"):
+        return int(obj.GetEntries())
+    try:
+        return int(ROOT.RNTupleReader.Open(obj).GetNEntries())
+    except Exception:  # noqa: BLE001 - an unknown layout: let the event loop judge
+        return None
+
+
+def check_input_file(sample: Sample, path: str) -> int | None:
+    """Open one input file (metadata only): it must be a complete ROOT file holding the tree.
+
+    Returns the number of entries (None if unknown). A file ROOT had to *recover* (truncated,
+    or not closed by its writer) is refused: it opens, but silently lacks its last events.
+    """
     from .rootenv import capture_stderr, import_root  # noqa: PLC0415 (ROOT only when needed)
+
+    ROOT = import_root()
+    loc = sample.where("files")
+    key = f"samples.{sample.name}.files"
+    with capture_stderr() as cap:
+        try:
+            tfile = ROOT.TFile.Open(path)
+        except OSError:  # the pythonised TFile.Open raises where C++ returns nullptr
+            tfile = None
+    said = "; ".join(line.strip() for line in cap.text.splitlines() if line.strip())[:300]
+    if not tfile or tfile.IsZombie():
+        raise ConfigError(loc.file, loc.line, key, f"cannot open {path!r} as a ROOT file"
+                          + (f" (ROOT: {said})" if said else ""),
+                          "check that the file is a ROOT file and complete; re-copy or "
+                          "re-produce it (nutag simulate)")
+    try:
+        if tfile.TestBit(ROOT.TFile.kRecovered):
+            raise ConfigError(loc.file, loc.line, key, f"{path!r} is truncated or was not "
+                              "closed by its writer: ROOT had to recover it"
+                              + (f" (ROOT: {said})" if said else ""),
+                              "re-copy or re-produce the file: a recovered file lacks events "
+                              "without saying so")
+        obj = tfile.Get(sample.tree)
+        if not obj:
+            names = [k.GetName() for k in tfile.GetListOfKeys()]
+            tloc = sample.where("tree")
+            raise ConfigError(tloc.file, tloc.line, f"samples.{sample.name}.tree",
+                              f"no tree or RNTuple '{sample.tree}' in {path!r} (it holds: "
+                              f"{', '.join(names) or 'nothing'})", did_you_mean(sample.tree, names))
+        if isinstance(obj, ROOT.TH1) or (hasattr(obj, "InheritsFrom")
+                                         and not obj.InheritsFrom("TTree")):
+            tloc = sample.where("tree")
+            raise ConfigError(tloc.file, tloc.line, f"samples.{sample.name}.tree",
+                              f"'{sample.tree}' in {path!r} is a {obj.ClassName()}, not a "
+                              "TTree or RNTuple", "name the tree or RNTuple of the events")
+        return _entries(ROOT, obj)
+    finally:
+        tfile.Close()
+
+
+def read_input_columns(sample: Sample) -> list[str]:
+    """Check the sample's files (metadata only) and return the first file's column names.
+
+    Every local file is opened (a truncated file in the middle of a list would otherwise
+    fail the event loop after an hour); remote files (``root://``) only the first. A sample
+    without any entry is an error for data, and for MC without ``meta.n_generated``.
+    """
+    from .rootenv import import_root  # noqa: PLC0415 (ROOT only when needed)
 
     ROOT = import_root()
     loc = sample.where("files")
     key = f"samples.{sample.name}.files"
     if not sample.files:
         raise ConfigError(loc.file, loc.line, key, "no input files", "list at least one file")
-    first = sample.files[0]
-    with capture_stderr():
-        tfile = ROOT.TFile.Open(first)
-    if not tfile or tfile.IsZombie():
-        raise ConfigError(loc.file, loc.line, key, f"cannot open {first!r} as a ROOT file",
-                          "check the file exists and is not truncated")
-    try:
-        if not tfile.Get(sample.tree):
-            names = [k.GetName() for k in tfile.GetListOfKeys()]
-            tloc = sample.where("tree")
-            raise ConfigError(tloc.file, tloc.line, f"samples.{sample.name}.tree",
-                              f"no tree or RNTuple '{sample.tree}' in {first!r}",
-                              did_you_mean(sample.tree, names))
-    finally:
-        tfile.Close()
-    return [str(c) for c in ROOT.RDataFrame(sample.tree, first).GetColumnNames()]
-
-
+    unique = list(dict.fromkeys(sample.files))
+    local = [f for f in unique if "://" not in f]
+    remote = [f for f in unique if "://" in f]
+    counts = {f: check_input_file(sample, f) for f in local + remote[:1]}
+    if not remote and all(n is not None for n in counts.values()):
+        total = sum(counts[f] for f in sample.files)
+        if total == 0:
+            if sample.kind == "mc" and sample.meta.get("n_generated"):
+                log.warning("sample %s: no entry in its %d file(s) (none of the %s generated "
+                            "events passed the preselection)", sample.name, len(unique),
+                            sample.meta["n_generated"])
+            else:
+                raise ConfigError(loc.file, loc.line, key, f"sample '{sample.name}' has no "
+                                  f"entry: its {len(unique)} file(s) hold 0 events",
+                                  "point 'files:' at the produced files (nutag simulate), or "
+                                  "remove the sample and every options: entry naming it")
+    return [str(c) for c in ROOT.RDataFrame(sample.tree, sample.files[0]).GetColumnNames()]

@@ -80,10 +80,22 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
-def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Write cutflows.json and cutflows.md into ``out_dir`` atomically; return both paths."""
+def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike, *,
+                   provenance: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write cutflows.json and cutflows.md into ``out_dir`` atomically; return both paths.
+
+    With ``provenance`` the JSON gets it under ``"_provenance"`` (no sample name starts with
+    ``_``) and the Markdown ends with it, like every output of a results directory.
+    """
     out = Path(out_dir)
+    doc: dict[str, Any] = cutflow_document(samples)
+    text = to_markdown(samples)
+    if provenance:
+        from .report import provenance_markdown  # noqa: PLC0415 (report imports this module)
+
+        doc["_provenance"] = dict(provenance)
+        text = text.rstrip("\n") + "\n" + "\n".join(provenance_markdown(provenance))
     js = atomic_write(out / "cutflows.json",
-                      json.dumps(cutflow_document(samples), indent=2, sort_keys=False) + "\n")
-    md = atomic_write(out / "cutflows.md", to_markdown(samples))
+                      json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
+    md = atomic_write(out / "cutflows.md", text)
     return js, md

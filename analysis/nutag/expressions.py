@@ -7,9 +7,11 @@ C++ parser: what it cannot judge it lets through, and cling has the last word.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .yamlio import Loc, did_you_mean
@@ -142,3 +144,123 @@ def check_expressions(sample: Sample, selection: Selection, input_columns: Itera
                 raise ConfigError(h.loc.file, h.loc.line, f"histograms.{h.name}.{axis}",
                                   f"unknown column '{name}' ({context})",
                                   hints.get(name) or did_you_mean(name, known))
+
+
+# --------------------------------------------------------------------------- boxes on constants
+#: C++ spellings of |x| that a box cut may use (std::abs, TMath::Abs, fabs, abs)
+_ABS = {"abs", "fabs", "Abs"}
+_NUM_SUFFIX = re.compile(r"[fFlLuU]+\Z")
+_PY_OPS = frozenset("<>=()+-*/")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(_NUM_SUFFIX.sub("", text))
+    except ValueError:
+        return None
+
+
+def to_python(expr: str, constants: Mapping[str, float]) -> tuple[Any, list[str]] | None:
+    """Compile a simple C++ boolean/arithmetic expression to Python, or None if it is not simple.
+
+    Simple means: comparisons, ``&& || !``, arithmetic, ``abs`` and names. Names in
+    ``constants`` become their values; every other name is a free variable (returned, in order).
+    Why: the box cuts of the (m_miss2, d_LKr) plane are simple, and evaluating them on their
+    constants finds overlapping or empty regions before any event is read.
+    """
+    toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(expr)]
+    out: list[str] = []
+    variables: list[str] = []
+    i = 0
+    while i < len(toks):
+        kind, text = toks[i]
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
+        if kind == "num":
+            value = _number(text)
+            if value is None:
+                return None
+            out.append(repr(value))
+        elif kind == "id":
+            if text in ("std", "TMath") and nxt == "::":
+                i += 2
+                continue
+            if text in _ABS and nxt == "(":
+                out.append("abs")
+            elif text in ("true", "false"):
+                out.append("True" if text == "true" else "False")
+            elif text == "M_PI":
+                out.append(repr(math.pi))
+            elif text in constants:
+                out.append(repr(float(constants[text])))
+            elif nxt in ("(", "::", ".", "->", "[") or text in CPP_NAMES:
+                return None  # a call, member, type or keyword: not a simple expression
+            else:
+                if text not in variables:
+                    variables.append(text)
+                out.append(text)
+        elif text in ("&&", "||"):
+            out.append(" and " if text == "&&" else " or ")
+        elif text == "!":
+            out.append("!" if nxt == "=" else " not ")
+        elif text in _PY_OPS:
+            out.append(text)
+        else:
+            return None  # ?:, [], &, |, ... : leave it to cling
+        i += 1
+    try:
+        return compile("".join(out).strip(), "<cut>", "eval"), variables
+    except SyntaxError:
+        return None
+
+
+def constant_columns(columns: Mapping[str, Any]) -> dict[str, float]:
+    """Columns whose expression is a number or arithmetic on earlier constants (box edges)."""
+    consts: dict[str, float] = {}
+    for name, col in columns.items():
+        compiled = to_python(col.expr, consts)
+        if compiled is None or compiled[1]:
+            continue
+        try:
+            value = eval(compiled[0], {"__builtins__": {"abs": abs}})  # noqa: S307 (no names)
+        except Exception:  # noqa: BLE001 - e.g. 1/0: not a constant we can use
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            consts[name] = float(value)
+    return consts
+
+
+def _test_points(values: Iterable[float]) -> list[float]:
+    """Every cell of the line cut at ``values`` (and their negatives, for abs): the values,
+    the midpoints and one point beyond each end."""
+    crit = sorted({0.0} | {v for x in values for v in (x, -x)})
+    pts = list(crit) + [(a + b) / 2 for a, b in zip(crit, crit[1:])]
+    pts += [crit[0] - 1.0 - abs(crit[0]), crit[-1] + 1.0 + abs(crit[-1])]
+    return sorted(set(pts))
+
+
+def common_point(exprs: Iterable[str], constants: Mapping[str, float],
+                 max_points: int = 200_000) -> dict[str, float] | None | bool:
+    """A point where every expression is true, False if there is none, None if undecidable.
+
+    The expressions are evaluated on a grid made of the constants they compare with: between
+    two consecutive constants nothing changes, so the grid visits every cell of the plane.
+    """
+    compiled = [to_python(e, constants) for e in exprs]
+    if any(c is None for c in compiled):
+        return None
+    variables = sorted({v for c in compiled for v in c[1]})
+    numbers = [v for e in exprs for m in _TOKEN.finditer(e)
+               if m.lastgroup == "num" and (v := _number(m.group())) is not None]
+    used = [constants[n] for e in exprs for n, _ in expression_names(e) if n in constants]
+    pts = _test_points(numbers + used)
+    if len(pts) ** len(variables) > max_points:
+        return None
+    env: dict[str, Any] = {"__builtins__": {"abs": abs}}
+    for combo in itertools.product(pts, repeat=len(variables)):
+        point = dict(zip(variables, combo))
+        try:
+            if all(eval(c[0], env, point) for c in compiled):  # noqa: S307 (names checked)
+                return point
+        except (ArithmeticError, TypeError):
+            continue
+    return False

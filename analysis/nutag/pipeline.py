@@ -319,7 +319,12 @@ def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
     from . import run  # noqa: PLC0415
 
     if backend == "local":
-        return run.run(build_graphs(analysis, blinded=blinded), threads)
+        from .progress import attach_progress_to_graphs, exit_on_interrupt  # noqa: PLC0415
+
+        graphs = build_graphs(analysis, blinded=blinded)
+        attach_progress_to_graphs(graphs)  # ROOT's bar, only when a person watches a terminal
+        with exit_on_interrupt():  # Ctrl-C ends the C++ loop at once: nothing is written yet
+            return run.run(graphs, threads)
     from .backends import run_analysis_on  # noqa: PLC0415
 
     return run_analysis_on(backend, analysis, blinded=blinded, threads=threads, builder=BUILDER,
@@ -353,6 +358,9 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
         effective = 1
     analysis = load(config_path, n_threads)
     blinded = bool(analysis.options.get("blinded", True)) and not unblind
+    out_dir = Path(output) if output is not None else Path("results") / analysis.name
+    if backend != "condor" or opts.get("wait", True):
+        report.check_output_dir(out_dir)  # before the event loop: a bad --output costs a second
     try:
         res = _execute(analysis, blinded=blinded, threads=effective, backend=backend, opts=opts)
     except ImportError as exc:
@@ -373,7 +381,6 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     summary = _results.compute(doc, analysis.options, blinded=blinded)
     prov = provenance(analysis, blinded=blinded, threads=effective, backend=backend,
                       n_runs=n_runs, backend_options=_recorded_options(backend, opts))
-    out_dir = Path(output) if output is not None else Path("results") / analysis.name
     histos = {(name, region): out.histos for name, s in res.samples.items()
               for region, out in s.regions.items()}
     table = report.write_results(out_dir, doc=doc, summary=summary, provenance=prov,

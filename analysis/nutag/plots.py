@@ -25,6 +25,7 @@ def _save(canvas: Any, out: Path, name: str) -> list[Path]:
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     for p in paths:
         canvas.SaveAs(str(p))
+    canvas.Close()  # off gROOT's list: a second report in the same process reuses the name
     return paths
 
 

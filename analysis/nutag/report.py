@@ -11,12 +11,19 @@ directory alone, without reading an event.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import datetime
 import json
+import logging
 import math
 import os
+import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,6 +34,8 @@ from . import results as _results
 from .config import Selection
 from .errors import NutagError
 from .variations import systematic_markdown
+
+log = logging.getLogger("nutag.report")
 
 HISTO_FILE = "histograms.root"
 RESULTS_FILE = "results.json"
@@ -137,12 +146,43 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
         for prop, val in cand.items():
             vals = [_num(r.get(prop), 4) for r in rows] + [str(val)]
             lines.append(f"| {prop} | " + " | ".join(vals) + " |")
-    prov = s.get("provenance") or {}
-    lines += ["", "## Provenance", "",
-              f"config hash `{prov.get('config_hash')}`, git `{prov.get('git_commit')}`"
-              f"{' (dirty)' if prov.get('git_dirty') else ''}, threads {prov.get('threads')}, "
-              f"versions {prov.get('versions')}", ""]
+    lines += provenance_markdown(s.get("provenance") or {})
     return "\n".join(lines)
+
+
+def provenance_markdown(prov: Mapping[str, Any]) -> list[str]:
+    """The provenance block every Markdown output ends with (the JSON holds the same dict)."""
+    if not prov:
+        return []
+    versions = ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items())
+    lines = ["", "## Provenance", "",
+             f"- analysis `{prov.get('analysis')}` from `{prov.get('config')}`, "
+             f"config hash `{prov.get('config_hash')}`",
+             f"- git `{prov.get('git_commit')}`{' (dirty: uncommitted changes)' if prov.get('git_dirty') else ''}",
+             f"- versions: {versions}",
+             f"- blinding: {'BLINDED' if prov.get('blinded') else 'UNBLINDED'}; "
+             f"threads {prov.get('threads')}; backend {prov.get('backend')}; "
+             f"event loops {prov.get('n_runs')}",
+             f"- seeds: {json.dumps(prov.get('seeds', {}), sort_keys=True)}",
+             f"- command line: `{' '.join(str(a) for a in prov.get('command_line') or [])}`",
+             f"- created (UTC): {prov.get('created_utc')}", "",
+             "| input | sample | size [bytes] | entries |", "|---|---|---:|---:|"]
+    for i in prov.get("inputs") or []:
+        lines.append(f"| `{i.get('file')}` | {i.get('sample')} | {i.get('size')} | "
+                     f"{i.get('entries')} |")
+    return lines + [""]
+
+
+def complete_provenance(provenance: Mapping[str, Any], doc: Mapping[str, Any]
+                        ) -> dict[str, Any]:
+    """Provenance with what the run document knows too: the samples' seeds (their meta), the
+    time of writing. Keys already present win (the caller knows best)."""
+    seeds = {name: {k: v for k, v in (s.get("meta") or {}).items() if "seed" in str(k)}
+             for name, s in (doc.get("samples") or {}).items()}
+    extra = {"seeds": {k: v for k, v in seeds.items() if v},
+             "created_utc": datetime.datetime.now(datetime.timezone.utc)
+             .isoformat(timespec="seconds")}
+    return {**extra, **provenance}
 
 
 def published_systematics(pub: Mapping[str, Any]) -> dict[str, float]:
@@ -218,9 +258,13 @@ def read_histograms(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     from .rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
-    f = ROOT.TFile.Open(str(path))
+    try:
+        f = ROOT.TFile.Open(str(path))
+    except OSError:  # the pythonised TFile.Open raises where C++ returns nullptr
+        f = None
     if not f or f.IsZombie():
-        raise NutagError(f"cannot open {path}; rerun `nutag run` to recreate it")
+        raise NutagError(f"cannot open {path} (missing or damaged); rerun `nutag run` to "
+                         "recreate the results directory")
     out: dict[tuple[str, str], dict[str, Any]] = {}
     try:
         for skey in f.GetListOfKeys():
@@ -240,15 +284,138 @@ def read_histograms(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM for the few system calls that swap the directories in.
+
+    Python runs handlers between bytecodes of the main thread, so a handler that only records
+    the signal makes the swap all-or-nothing; the interrupt is raised right after it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    sigs = [signal.SIGINT, signal.SIGTERM]
+    old = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in sigs}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        if caught:
+            raise KeyboardInterrupt(f"signal {caught[0]} received while writing results")
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a temporary directory exists, SIGTERM unwinds like Ctrl-C (so it is removed)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _swap_in(tmp: Path, out_dir: Path) -> None:
-    """Rename the complete tmp dir over out_dir (the old one is removed only afterwards)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
+    """Put the complete tmp dir in place of out_dir: atomically where the kernel can (Linux
+    renameat2), else by two renames with signals held. The old one is removed afterwards."""
+    with _signals_deferred():
+        if out_dir.exists() and _exchange(tmp, out_dir):
+            old: Path | None = tmp
+        else:
+            old = None
+            if out_dir.exists():
+                old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+                os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+_TMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-.*)?\Z")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Remove hidden temporaries next to out_dir left by a run that was killed (SIGKILL, power
+    cut): ``.<name>.tmp-<pid>-*`` / ``.<name>.old-<pid>`` whose process no longer exists."""
+    removed = []
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return removed
+    for p in parent.iterdir():
+        m = _TMP_NAME.match(p.name)
+        if m and m.group("name") == out_dir.name and not _pid_alive(int(m.group("pid"))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+            log.info("removed %s, left by an interrupted run", p)
+    return removed
+
+
+def check_output_dir(out_dir: Path) -> Path:
+    """Fail early (before any event is read) if ``out_dir`` cannot become a results directory.
+
+    nutag replaces its results directory as a whole, so it refuses to replace anything that is
+    not a results directory (an existing non-empty directory without results.json, a file).
+    """
+    out_dir = Path(out_dir)
+    hint = "choose another --output, or remove it first if it is really yours to replace"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NutagError(f"output {out_dir} exists and is not a directory; {hint}")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / RESULTS_FILE).is_file():
+        raise NutagError(f"output directory {out_dir} exists, is not empty and is not a nutag "
+                         f"results directory (no {RESULTS_FILE}); nutag would replace it as a "
+                         f"whole, so it refuses; {hint}")
+    blocker = next((p for p in out_dir.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise NutagError(f"cannot write the results directory {out_dir}: {blocker} is a file, "
+                         "not a directory; choose a writable --output")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise NutagError(f"cannot write the results directory {out_dir}: "
+                         f"{exc.strerror or exc} ({exc.filename or out_dir.parent}); choose a "
+                         "writable --output (e.g. on your own disk space)") from None
+    return out_dir
+
+
+def _make_tmp(out_dir: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-",
+                                 dir=out_dir.parent))
 
 
 def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
@@ -265,7 +432,8 @@ def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
     table = summary_markdown(summary, pub)
     _cutflow.atomic_write(out / "summary.json", _json(summary))
     _cutflow.atomic_write(out / "summary.md", table)
-    _cutflow.write_cutflows(_samples_for_cutflows(stored["doc"]), out)
+    _cutflow.write_cutflows(_samples_for_cutflows(stored["doc"]), out,
+                            provenance=stored["provenance"])
     plots.make_all(out, histograms, summary, stored["doc"], stored["options"], stored["boxes"])
     return table
 
@@ -273,39 +441,65 @@ def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
 def write_results(out_dir: Path, *, doc: Mapping[str, Any], summary: Mapping[str, Any],
                   provenance: Mapping[str, Any], histograms: Histos,
                   options: Mapping[str, Any], boxes: Mapping[str, float] | None) -> str:
-    """Write the whole results directory atomically; returns the summary table (Markdown)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        stored = {"doc": doc, "options": options, "boxes": boxes, "provenance": provenance,
-                  "summary_at_run": dict(summary)}
-        _cutflow.atomic_write(tmp / RESULTS_FILE, _json(stored))
-        write_histograms(tmp / HISTO_FILE, histograms, provenance)
-        table = _render(tmp, stored, histograms)
-        _swap_in(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """Write the whole results directory atomically; returns the summary table (Markdown).
+
+    Everything goes to a hidden temporary sibling first; only a complete directory replaces the
+    previous one, so an interrupt (Ctrl-C, SIGTERM, a crash) leaves the previous results intact
+    and no temporary behind.
+    """
+    out_dir = check_output_dir(Path(out_dir))
+    remove_stale_temporaries(out_dir)
+    provenance = complete_provenance(provenance, doc)
+    with _terminate_as_interrupt():
+        tmp = _make_tmp(out_dir)
+        try:
+            stored = {"doc": doc, "options": options, "boxes": boxes, "provenance": provenance,
+                      "summary_at_run": dict(summary)}
+            _cutflow.atomic_write(tmp / RESULTS_FILE, _json(stored))
+            write_histograms(tmp / HISTO_FILE, histograms, provenance)
+            table = _render(tmp, stored, histograms)
+            _swap_in(tmp, out_dir)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise NutagError(f"cannot write the results into {out_dir}: {exc}; check the disk "
+                             "space and permissions (the previous results are untouched)"
+                             ) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return table
 
 
 def report_from_dir(results_dir: Path) -> str:
-    """Remake summary, cutflows and plots from results.json + histograms.root (no events)."""
+    """Remake summary, cutflows and plots from results.json + histograms.root (no events).
+
+    The new directory is swapped in atomically, like a run's.
+    """
     results_dir = Path(results_dir)
     stored_path = results_dir / RESULTS_FILE
     if not stored_path.is_file():
         raise NutagError(f"{stored_path} not found: {results_dir} is not a nutag results "
-                         "directory (run `nutag run` first)")
-    stored = json.loads(stored_path.read_text(encoding="utf-8"))
-    histograms = read_histograms(results_dir / HISTO_FILE)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{results_dir.name}.tmp-", dir=results_dir.parent))
+                         "directory (run `nutag run` first, or give the directory it printed)")
     try:
-        shutil.copy2(stored_path, tmp / RESULTS_FILE)
-        shutil.copy2(results_dir / HISTO_FILE, tmp / HISTO_FILE)
-        table = _render(tmp, stored, histograms)
-        _swap_in(tmp, results_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise NutagError(f"{stored_path} is not valid JSON ({exc}); it was damaged: rerun "
+                         "`nutag run` to recreate the results directory") from None
+    missing = [k for k in ("doc", "options", "provenance") if k not in stored]
+    if missing:
+        raise NutagError(f"{stored_path} lacks {missing}: written by another nutag version? "
+                         "rerun `nutag run` to recreate it")
+    histograms = read_histograms(results_dir / HISTO_FILE)
+    stored.setdefault("boxes", None)
+    remove_stale_temporaries(results_dir)
+    with _terminate_as_interrupt():
+        tmp = _make_tmp(results_dir)
+        try:
+            shutil.copy2(stored_path, tmp / RESULTS_FILE)
+            shutil.copy2(results_dir / HISTO_FILE, tmp / HISTO_FILE)
+            table = _render(tmp, stored, histograms)
+            _swap_in(tmp, results_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return table

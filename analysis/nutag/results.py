@@ -123,6 +123,40 @@ def kaon_decays(n_data: int, downscaling: float, mc: Yield, n_gen: float) -> dic
             "acceptance": acc, "acceptance_stat": math.sqrt(mc.sumw2) / n_gen}
 
 
+def _events_read(doc: Mapping[str, Any], sample: str, region: str) -> int | None:
+    try:
+        return int(doc["cutflows"][sample]["regions"][region][0]["raw"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def check_normalisation(doc: Mapping[str, Any], data_name: str, mc_name: str,
+                        region: str) -> None:
+    """An empty normalisation region is an error naming the region, the samples and the fix.
+
+    Why an error and not a null: N_K scales every expected yield (signal and MC truth), so
+    without it the result has no number at all; a warning in an otherwise empty table is
+    easier to miss than a failed run that says what to change.
+    """
+    data, mc = region_yield(doc, data_name, region), region_yield(doc, mc_name, region)
+    if data.raw <= 0:
+        read = _events_read(doc, data_name, region)
+        seen = f" (of {read} events read)" if read is not None else ""
+        raise AnalysisError(
+            f"the normalisation region '{region}' selected no event of the data sample "
+            f"'{data_name}'{seen}: N_K, and with it every expected yield, is undefined. Fix: "
+            f"check that the data hold control-trigger events (meta.control_downscaling, the "
+            f"trigger cut of regions.{region}), that the region's cuts are not too tight (see "
+            f"cutflows of a run with options.normalisation.region set to a looser region), or "
+            f"that options.normalisation.data_sample names the right sample")
+    if mc.sumw <= 0.0:
+        raise AnalysisError(
+            f"the normalisation region '{region}' has no weighted event of the Kmu2 MC "
+            f"'{mc_name}' (raw {mc.raw}, sum w {mc.sumw:g}): the acceptance, and so N_K, is "
+            f"undefined. Fix: generate more events of '{mc_name}', check its weight "
+            f"expression, or options.normalisation.mc_sample")
+
+
 def expected_from_mc(n_k: float, n_k_stat: float, mc: Yield, n_gen: float) -> dict[str, float]:
     """N = N_K * sum_w / n_generated; stat from MC sum_w^2 (+) the N_K statistical error."""
     value = n_k * mc.sumw / n_gen
@@ -199,6 +233,7 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
     data_name, mc_name, norm_region = norm["data_sample"], norm["mc_sample"], norm["region"]
     data_meta = _sample(doc, data_name).get("meta", {})
     downscaling = float(data_meta.get("control_downscaling", 1.0))
+    check_normalisation(doc, data_name, mc_name, norm_region)
     n_k = kaon_decays(region_yield(doc, data_name, norm_region).raw, downscaling,
                       region_yield(doc, mc_name, norm_region), n_generated(doc, mc_name))
     n_k["nominal"] = data_meta.get("n_kaon_decays")

@@ -229,7 +229,43 @@ def yaml_reference() -> str:
             lines.append(f"| `{key}` | {fld.type_name()} | {'yes' if fld.required else 'no'} "
                          f"| {default} | {fld.doc}.{choices} |")
         lines.append("")
+    lines += _CHECKS
     return "\n".join(lines)
+
+
+#: what is checked beyond the key table (nutag.checks, nutag.config); part of the generated page
+_CHECKS = [
+    "## Checks beyond the keys", "",
+    "Run before any event is read (`nutag run` fails with `file:line: key: message. Fix: ...`):",
+    "",
+    "| check | rule |", "|---|---|",
+    "| region without cuts | a region must have at least one cut (`cuts: []`, or `based_on` "
+    "dropping every cut, is an error); to select the whole plane on purpose use a cut whose "
+    "expr is `\"true\"` |",
+    "| identical regions | two regions with the same set of cuts on the same samples are an "
+    "error (and a blinding leak when only one is blind) |",
+    "| box constants | a column whose expr is a number (or arithmetic on such columns) is a "
+    "*box constant*; a cut using one is a *box cut* |",
+    "| overlapping boxes | the box cuts of `options.signal.region` and of each background's "
+    "`sideband_region` must not both pass anywhere in the plane, nor those of its "
+    "`extrapolation.numerator_region` and `denominator_region`; they are evaluated on every cell "
+    "of the grid the constants cut the plane into |",
+    "| empty boxes | the box cuts of those regions must admit at least one point (each lower "
+    "edge below its upper edge) |",
+    "| blind signal region | `options.signal.region` must be `blind: true` |",
+    "| names in options | every region and sample named under `options:` must exist "
+    "(did-you-mean) |",
+    "| units | numbers carry no unit: `expr: \"60 mm\"` is an error (write `expr: \"60\", "
+    "unit: mm`); a box constant's `unit` must match the unit of the column it is compared with "
+    "(`GeV^2/c^4` = `GeV^2`; nutag never converts); sample `meta.n_generated`, "
+    "`meta.control_downscaling`, `meta.n_kaon_decays` are plain positive numbers; fixed "
+    "systematics in `options` are fractions in [0, 1) (`0.10`, not `10 %`) |",
+    "| input files | every local file opens as a complete ROOT file (a truncated file that ROOT "
+    "had to recover is refused) and holds the tree or RNTuple; a data sample (or an MC sample "
+    "without `meta.n_generated`) with no entry is an error |",
+    "| C++ | a column or cut that cling cannot compile is reported against its YAML line, "
+    "with cling's diagnostic |",
+    ""]
 
 
 def write_yaml_reference(path: str | os.PathLike) -> None:

@@ -475,7 +475,12 @@ def add_condor_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("condor", help="follow, resubmit and merge an HTCondor run",
                        description="Inspect a job directory written by `nutag run --backend "
                                    "condor`, resubmit only its failed or missing chunks, and "
-                                   "merge the chunks exactly once all are done.")
+                                   "merge the chunks exactly once all are done.",
+                       epilog="examples:\n"
+                              "  nutag condor status condor/default        what is done, running, failed\n"
+                              "  nutag condor resubmit condor/default      only the failed or missing chunks\n"
+                              "  nutag condor merge condor/default --output results/default",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", choices=("status", "resubmit", "merge"))
     p.add_argument("jobdir", type=Path)
     p.add_argument("--json", action="store_true", help="status as JSON")

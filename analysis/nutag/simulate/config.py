@@ -174,6 +174,11 @@ def _check_value(file: str, line: int, key: str, value: Any, fld: ConfigField) -
                       "write true or false")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
+        from ..checks import field_unit, quantity_error  # noqa: PLC0415
+
+        with_unit = quantity_error(value, field_unit(fld.doc))  # "75 GeV": name the unit
+        if with_unit is not None:
+            raise bad(*with_unit)
         raise bad(f"expected a number for the C++ {fld.cpp_type}, got {type(value).__name__} "
                   f"{value!r}", "write a plain number, e.g. 1.5e-3")
     if fld.category == "int":
