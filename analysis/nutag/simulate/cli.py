@@ -25,10 +25,13 @@ EPILOG = """examples:
   nutag simulate my-sim.yaml --output data/mine --events 50000 --seed 7
   nutag simulate --samples kmu2 signal  only these samples of the data set
   nutag simulate --n-kaon-decays 1e11   pseudo-data for fewer K+ decays
+  nutag simulate --backend dask --workers 8          chunks on a Dask LocalCluster
+  nutag simulate --backend dask --scheduler tcp://host:8786
+  nutag simulate --backend condor --flavour longlunch  one HTCondor job per chunk
 
 The output directory gets one <sample>.root per sample, samples.yaml (the sample file for
 `nutag run`) and manifest.json (written last; what makes a directory complete).
-Same seeds -> the same events for any --threads."""
+Same seeds -> the same events for any --threads and any --backend."""
 
 
 def _positive_int(text: str) -> int:
@@ -70,6 +73,18 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--chunk-size", type=_positive_int, default=None,
                    help="entries per chunk (default from the data set)")
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    g = p.add_argument_group("distributed production (same output as --backend local)")
+    g.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
+                   help="where the chunks run: local processes (--threads), a Dask cluster, "
+                        "or HTCondor jobs; merged in order here (default: local)")
+    g.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="dask: scheduler address (default: a LocalCluster)")
+    g.add_argument("--workers", type=_positive_int, default=2,
+                   help="dask: LocalCluster worker processes (default: 2)")
+    g.add_argument("--condor-dir", type=Path, default=None, metavar="DIR",
+                   help="condor: job directory (default: hidden, inside the output directory)")
+    g.add_argument("--flavour", default="espresso",
+                   help="condor: +JobFlavour (default: espresso)")
     p.set_defaults(func=cmd_simulate)
     return p
 
@@ -108,7 +123,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Produce the data set; prints the path of the written samples.yaml last."""
     ds = resolve_dataset(args)
     out = args.output or default_output_dir(ds)
-    result = produce_dataset(ds, out, threads=args.threads, only=args.samples, force=args.force)
+    from .distributed import backend_executor  # noqa: PLC0415
+
+    backend = getattr(args, "backend", "local") or "local"
+    with backend_executor(backend, scheduler=getattr(args, "scheduler", None),
+                          workers=getattr(args, "workers", 2),
+                          condor_dir=getattr(args, "condor_dir", None),
+                          flavour=getattr(args, "flavour", "espresso"), out_dir=out) as executor:
+        result = produce_dataset(ds, out, threads=args.threads, only=args.samples,
+                                 force=args.force, executor=executor)
     if result.reused:
         log.info("reused (up to date): %s", ", ".join(result.reused))
     print(result.samples_yaml)

@@ -321,7 +321,7 @@ class DatasetResult:
 def produce_dataset(ds: Dataset, out_dir: str | os.PathLike | None = None, *,
                     threads: int | None = None, only: list[str] | None = None,
                     force: bool = False, cfg: SimConfigFile | None = None,
-                    progress: bool | None = None) -> DatasetResult:
+                    progress: bool | None = None, executor: Any = None) -> DatasetResult:
     """Produce (or reuse) the samples of ``ds``; write samples.yaml, then manifest.json."""
     out = Path(out_dir) if out_dir else default_output_dir(ds)
     out.mkdir(parents=True, exist_ok=True)
@@ -355,7 +355,8 @@ def produce_dataset(ds: Dataset, out_dir: str | os.PathLike | None = None, *,
         for s in todo:
             entries.pop(s.name, None)
         produce_samples(todo, cfg, out, threads=threads or os.cpu_count() or 1,
-                        chunk_size=ds.chunk_size, progress=progress, on_sample_done=done)
+                        chunk_size=ds.chunk_size, progress=progress, on_sample_done=done,
+                        executor=executor)
     ordered = [n for n in ds.sample_names if n in entries]
     samples_yaml = {"samples": {n: entries[n]["sample"] for n in ordered}}
     header = (f"# Written by `nutag simulate` from {ds.path}; do not edit (regenerated).\n"

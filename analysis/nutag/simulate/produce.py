@@ -598,11 +598,14 @@ def produce_samples(specs: Sequence[SampleSpec], cfg: SimConfigFile, out_dir: st
                     *, threads: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
                     progress: bool | None = None,
                     on_sample_done: Callable[[SampleResult], None] | None = None,
+                    executor: cf.Executor | None = None,
                     ) -> dict[str, SampleResult]:
     """Produce every sample into ``out_dir/<name>.root`` sharing one pool of ``threads`` workers.
 
     ``threads == 1`` runs the chunks in this process (no spawn, no second C++ JIT); more runs
-    a spawn-context process pool. The output is the same either way.
+    a spawn-context process pool. The output is the same either way. ``executor`` (e.g. a
+    Dask or HTCondor one, see :mod:`nutag.simulate.distributed`) runs the chunks instead; it
+    must share the file system of ``out_dir`` and is not shut down here.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -624,14 +627,15 @@ def produce_samples(specs: Sequence[SampleSpec], cfg: SimConfigFile, out_dir: st
     all_jobs = [j for sp in plans for jobs in sp for j in jobs]
     bar = _Progress(len(all_jobs), sum(j.chunk.n for j, _ in all_jobs), progress)
     results: dict[str, SampleResult] = {}
-    executor: cf.Executor | None = None
+    own_executor = executor is None
     try:
         root = worker_init()
         effective = _effective_config(cfg)
-        if threads > 1:
+        if executor is None and threads > 1:
             executor = cf.ProcessPoolExecutor(max_workers=threads,
                                               mp_context=mp.get_context("spawn"),
                                               initializer=worker_init)
+        if executor is not None:
             futures = [[[executor.submit(_run_job, job, path) for job, path in jobs]
                         for jobs in sp] for sp in plans]
             for sp_f, sp in zip(futures, plans):
@@ -683,7 +687,7 @@ def produce_samples(specs: Sequence[SampleSpec], cfg: SimConfigFile, out_dir: st
                 os.remove(out / f".{spec.name}.root.tmp-{os.getpid()}")
         raise
     finally:
-        if executor is not None:
+        if executor is not None and own_executor:
             executor.shutdown(wait=True, cancel_futures=True)
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
