@@ -187,7 +187,10 @@ def closure_plot(out_dir: Path, res: Mapping[str, Any], stem: str = "closure") -
 
     ROOT = import_root()
     ROOT.gROOT.SetBatch(True)
-    rows = [(b["label"], r) for b in res["backgrounds"].values() for r in b["rows"]]
+    every = [(b["label"], r) for b in res["backgrounds"].values() for r in b["rows"]]
+    # Untested rows (no MC event anywhere) only carry a Garwood(0) limit times the mean weight,
+    # which for a coarsely weighted sample dwarfs every measured point: they stay in the table.
+    rows = [(label, r) for label, r in every if r["pull"] is not None] or every
     n = len(rows)
     c = ROOT.TCanvas(f"c_{stem}", "", 900, 750)
     top = ROOT.TPad("top", "", 0, 0.35, 1, 1)
