@@ -185,12 +185,15 @@ def load_samples(path: str | os.PathLike, *, check_files: bool = True) -> dict[s
 
 
 def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
-                  allowed: Iterable[str] = ()) -> Analysis:
+                  allowed: Iterable[str] = (), check_result_options: bool = True) -> Analysis:
     """Load the top-level analysis YAML and everything it names, and validate it all.
 
     With ``check_inputs`` the first file of every sample is opened (schema only, no events)
     and every expression is checked against its columns: the whole configuration is known
-    good before :func:`nutag.graph.build_graph` JITs anything.
+    good before :func:`nutag.graph.build_graph` JITs anything. ``check_result_options=False``
+    skips the checks of ``options`` (normalisation, signal and background samples and regions):
+    tools that only look at events, like the event display of one sample, do not compute results
+    and must work on a configuration that names a single sample.
     """
     file = os.fspath(path)
     node = load_yaml(file)
@@ -210,7 +213,8 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
         sel_files.append(full)
     selection = load_selection(sel_files)
     validate_region_samples(selection, samples)
-    check_options(file, node.get("options"), selection, samples)
+    if check_result_options:
+        check_options(file, node.get("options"), selection, samples)
     corr = [_resolve_path(file, p) for p in _str_list(file, vals["corrections"] or [],
                                                        "corrections", node.line)]
     analysis = Analysis(vals["name"], file, samples_file, samples, selection, corr,

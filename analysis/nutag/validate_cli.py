@@ -180,7 +180,7 @@ def _display(args: argparse.Namespace) -> list[Path]:
         candidates = summary.get("candidates") or []
         config = config or Path(summary.get("provenance", {}).get("config") or DEFAULT_CONFIG)
     load_cpp()
-    analysis = load_analysis(config or DEFAULT_CONFIG)
+    analysis = load_analysis(config or DEFAULT_CONFIG, check_result_options=False)
     boxes = boxes_from_selection(analysis.selection) or {}
     out = args.output or (args.results_dir / "displays" if args.results_dir else Path("displays"))
     written: list[Path] = []
