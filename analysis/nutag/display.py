@@ -24,6 +24,7 @@ import numpy as np
 
 from .config import Sample, Selection
 from .errors import NutagError
+from .graph import default_dataframe
 from .rootenv import import_root
 
 SCALARS = ["event_id", "gtk_x", "gtk_y", "gtk_px", "gtk_py", "gtk_pz", "mu_idx", "mu_lkr_idx",
@@ -63,14 +64,6 @@ def save_canvas(canvas: Any, out_dir: Path, stem: str) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- reading
-def _dataframe(sample: Sample) -> Any:
-    ROOT = import_root()
-    files = ROOT.std.vector["std::string"]()
-    for f in sample.files:
-        files.push_back(f)
-    return ROOT.RDataFrame(sample.tree, files)
-
-
 def _define_selection(node: Any, sample: Sample, selection: Selection) -> Any:
     for col in selection.columns.values():
         if sample.kind in col.kinds:
@@ -89,7 +82,7 @@ def select_entries(sample: Sample, selection: Selection, region: str, max_n: int
     if sample.kind == "data" and reg.blind:
         raise NutagError(f"region {region!r} is blind for data: display its events only after "
                          "unblinding, with `nutag display RESULTS_DIR` of an unblinded run")
-    node = _define_selection(_dataframe(sample), sample, selection)
+    node = _define_selection(default_dataframe(sample), sample, selection)
     for cut in reg.cuts:
         node = node.Filter(selection.cuts[cut].expr, cut)
     node = node.Define("_ev_entry", "rdfentry_").Range(0, max_n)
@@ -105,7 +98,7 @@ def load_event(sample: Sample, selection: Selection, *, entry: int | None = None
     ROOT = import_root()
     if ROOT.IsImplicitMTEnabled():
         ROOT.DisableImplicitMT()  # Range and rdfentry_ need a sequential loop
-    df = _dataframe(sample)
+    df = default_dataframe(sample)
     if entry is not None:
         node = df.Range(int(entry), int(entry) + 1)
     elif event_id is not None:
