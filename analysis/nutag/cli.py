@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from nutag import __version__
+from nutag.argtypes import positive_int
 
 log = logging.getLogger("nutag.cli")
 
@@ -20,13 +21,6 @@ EPILOG_RUN = """examples:
   nutag run --unblind --threads 2    adds the observed count, probabilities and candidate table
   nutag run configs/default.yaml --output results/mine
 """
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -39,25 +33,25 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="top-level analysis YAML (default: the embedded configs/default.yaml)")
     p.add_argument("--unblind", action="store_true", help="book and report the signal region of data")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="threads for the event loop (default: all cores)")
     p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
     p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
                    help="where the event loop runs (default: local)")
     d = p.add_argument_group("distributed (--backend dask|condor; docs/dask.md, docs/lxplus.md)")
     d.add_argument("--scheduler", default=None, help="dask: address of an existing scheduler")
-    d.add_argument("--workers", type=_positive_int, default=2,
+    d.add_argument("--workers", type=positive_int, default=2,
                    help="dask: worker processes (or HTCondor jobs with --dask-cluster condor)")
-    d.add_argument("--partitions", type=_positive_int, default=None, help="dask: tasks per sample")
+    d.add_argument("--partitions", type=positive_int, default=None, help="dask: tasks per sample")
     d.add_argument("--dask-cluster", choices=("local", "condor"), default="local",
                    help="dask: LocalCluster or dask-jobqueue HTCondorCluster")
     d.add_argument("--condor-dir", type=Path, default=None,
                    help="condor: job directory (rerun the same command to resume)")
-    d.add_argument("--chunk-size", type=_positive_int, default=500_000, help="condor: entries per job")
+    d.add_argument("--chunk-size", type=positive_int, default=500_000, help="condor: entries per job")
     d.add_argument("--condor-output", default="", help="condor: where chunk outputs go (/eos/... allowed)")
     d.add_argument("--condor-setup", default="", help="shell line each job/worker runs first")
     d.add_argument("--flavour", default="espresso", help="HTCondor +JobFlavour")
-    d.add_argument("--condor-memory", type=_positive_int, default=2000, help="request_memory [MB]")
+    d.add_argument("--condor-memory", type=positive_int, default=2000, help="request_memory [MB]")
     d.add_argument("--no-wait", action="store_true", help="condor: submit and return")
     p.set_defaults(func=_cmd_run)
 

@@ -17,22 +17,10 @@ import logging
 import sys
 from pathlib import Path
 
+from nutag.argtypes import positive_float, positive_int
+
 Sub = argparse._SubParsersAction
 RAW = argparse.RawDescriptionHelpFormatter
-
-
-def _positive_float(text: str) -> float:
-    v = float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
-
-
-def _count(text: str) -> int:
-    v = float(text)
-    if v < 1 or not v.is_integer():
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return int(v)
 
 
 # --------------------------------------------------------------------------- closure
@@ -54,16 +42,16 @@ def add_closure_parser(sub: Sub) -> argparse.ArgumentParser:
         formatter_class=RAW)
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="analysis YAML (default: configs/default.yaml)")
-    p.add_argument("--scale", type=_positive_float, default=100.0,
+    p.add_argument("--scale", type=positive_float, default=100.0,
                    help="statistics multiplier: each half has SCALE x the base events (default 100)")
-    p.add_argument("--events", type=_count, default=None,
+    p.add_argument("--events", type=positive_int, default=None,
                    help="base events per background sample (default: the default data set's)")
-    p.add_argument("--signal-events", type=_count, default=None,
+    p.add_argument("--signal-events", type=positive_int, default=None,
                    help="signal MC events (default: --events, else the default data set's)")
     p.add_argument("--seed", type=int, default=None, help="base seed of the closure MC")
-    p.add_argument("--n-kaon-decays", type=_positive_float, default=None,
+    p.add_argument("--n-kaon-decays", type=positive_float, default=None,
                    help="N_K the expected counts refer to (default: the published 5e12)")
-    p.add_argument("--threads", type=_count, default=None, help="threads/processes (default: all)")
+    p.add_argument("--threads", type=positive_int, default=None, help="threads/processes (default: all)")
     p.add_argument("--output", type=Path, default=Path("results/closure"),
                    help="output directory (default: results/closure)")
     p.add_argument("--samples-dir", type=Path, default=None,
@@ -155,7 +143,7 @@ def add_display_parser(sub: Sub) -> argparse.ArgumentParser:
     p.add_argument("--sample", default=None, help="sample name (e.g. signal, overlay, data)")
     p.add_argument("--entry", type=int, nargs="+", default=None, help="entry number(s), 0-based")
     p.add_argument("--region", default=None, help="draw the first --count events passing it")
-    p.add_argument("--count", type=_count, default=3, help="events with --region (default 3)")
+    p.add_argument("--count", type=positive_int, default=3, help="events with --region (default 3)")
     p.add_argument("--output", type=Path, default=None,
                    help="directory of the pictures (default: RESULTS_DIR/displays or displays/)")
     p.set_defaults(func=_cmd_display)

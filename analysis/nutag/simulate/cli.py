@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..argtypes import non_negative_int, positive_int
 from ..config import load_yaml
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
 
@@ -34,20 +35,6 @@ The output directory gets one <sample>.root per sample, samples.yaml (the sample
 Same seeds -> the same events for any --threads and any --backend."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(float(text))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = float(text)
-    if value < 0 or not value.is_integer():
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return int(value)
-
-
 def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``simulate`` on the nutag CLI (sets ``func=cmd_simulate``)."""
     p = subparsers.add_parser(
@@ -58,19 +45,19 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="data set YAML or simulation config YAML "
                         f"(default: {DEFAULT_DATASET.relative_to(DEFAULT_DATASET.parents[2])})")
-    p.add_argument("--events", type=_count, default=None,
+    p.add_argument("--events", type=non_negative_int, default=None,
                    help="entries generated per MC sample and per rare pseudo-data stream")
-    p.add_argument("--seed", type=_count, default=None,
+    p.add_argument("--seed", type=non_negative_int, default=None,
                    help="base seed: MC sample i gets SEED+1+i, the pseudo-data SEED")
     p.add_argument("--output", type=Path, default=None,
                    help="output directory (default: $NUTAG_DATA or the data set's output)")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="worker processes (default: all cores); does not change the output")
     p.add_argument("--samples", nargs="+", default=None, metavar="NAME",
                    help="produce only these samples of the data set")
     p.add_argument("--n-kaon-decays", type=float, default=None,
                    help="N_K of the pseudo-data (default from the data set)")
-    p.add_argument("--chunk-size", type=_positive_int, default=None,
+    p.add_argument("--chunk-size", type=positive_int, default=None,
                    help="entries per chunk (default from the data set)")
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     g = p.add_argument_group("distributed production (same output as --backend local)")
@@ -79,7 +66,7 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
                         "or HTCondor jobs; merged in order here (default: local)")
     g.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="dask: scheduler address (default: a LocalCluster)")
-    g.add_argument("--workers", type=_positive_int, default=2,
+    g.add_argument("--workers", type=positive_int, default=2,
                    help="dask: LocalCluster worker processes (default: 2)")
     g.add_argument("--condor-dir", type=Path, default=None, metavar="DIR",
                    help="condor: job directory (default: hidden, inside the output directory)")

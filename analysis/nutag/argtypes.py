@@ -1,0 +1,46 @@
+"""Argument types shared by every ``nutag`` sub-command, so counts and sizes parse alike.
+
+Counts accept scientific notation (``--events 1e6``) because physicists write event numbers
+that way; a value that is not a whole number is an error rather than silently truncated.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _whole(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text}")
+    return int(value)
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (threads, workers, chunk sizes, counts of things to draw)."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (events to generate, seeds)."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number > 0 (statistics multipliers, numbers of K+ decays)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
