@@ -166,6 +166,29 @@ void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
            at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res), es, t);
 }
 
+void DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
+  if (p.Z() <= 0.0) return;
+  const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
+  if (!in_lkr_acceptance(at.X(), at.Y())) {
+    add_photon(origin, p, t);
+    return;
+  }
+  const double e = std::sqrt(p.Mag2());
+  const Vector dir = p / e;
+  const double lambda_ga = photonuclear_length_mm(cfg_);
+  const double lambda_pair = 9.0 / 7.0 * cfg_.lkr_x0;  // mean free path for pair production [PDG]
+  const double lambda_tot = 1.0 / (1.0 / lambda_ga + 1.0 / lambda_pair);
+  const double path = kLkrDepth_mm / dir.Z();
+  forced_weight_ *= lambda_tot / lambda_ga * -std::expm1(-path / lambda_tot);
+  const double s = rng_.truncated_exponential(lambda_tot, 0.0, path);
+  add_hadron_shower(at + dir * s, dir, e, t);
+}
+
+double photonuclear_length_mm(const SimConfig& c) {
+  const double atoms_per_cm3 = c.lkr_density * kAvogadro / c.kr_molar_mass;
+  return 10.0 / (atoms_per_cm3 * c.photonuclear_sigma_mb * 1e-27);
+}
+
 void DetectorSim::add_hadron_shower(const Point& start, const Vector& dir_in, double e, double t) {
   if (!(e > 0.0) || dir_in.Z() <= 0.0) return;
   const Vector dir = dir_in.Unit();

@@ -335,26 +335,42 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
     proc = sample_channel(cfg, rng, true, s);
     weight = 1.0;
   } else if (stream == kMisreco) {
-    if (cfg.misreco_k3pi_only != 0) {
+    // a mixture of two mechanisms (docs/simulation.md §7): radiative Kmu2 whose photon
+    // interacts photonuclearly in the LKr (share f), and K3pi with a pi+ kink (share 1 - f);
+    // each part's weight is divided by its share, so the mixture is exact
+    const double f = std::min(1.0, std::max(0.0, cfg.misreco_radiative_fraction));
+    if (f >= 1.0 || (f > 0.0 && rng.uniform() < f)) {
+      proc = kProcMuNuGamma;
+      weight = cfg.br_kmu2 / f;
+    } else if (cfg.misreco_k3pi_only != 0) {
       // only K+ -> pi+ pi+ pi- has a charged hadron to make the MUV1/MUV2 shower the
       // preselection requires; the other channels are not generated (docs/simulation.md §7)
       proc = kProcPiPiPi;
-      weight = cfg.br_pipipi;
+      weight = cfg.br_pipipi / (1.0 - f);
     } else {
       double s = 0;
       proc = sample_channel(cfg, rng, false, s);
-      weight = s;
+      weight = s / (1.0 - f);
     }
   }
   ev.true_process = proc;
   ev.true_category = stream == kOverlay ? 2 : (stream == kMisreco ? 3 : 0);
   Daughter d[8];
-  const int nd = decay_kaon(rng, four_vector(k.p, kMassKaon), proc, d);
+  int nd = 0;
+  if (proc == kProcMuNuGamma) {
+    nd = 3;  // K+ -> mu+ nu gamma (IB) in the generated range; exact importance weight
+    weight *= decay_kmu2_radiative(rng, four_vector(k.p, kMassKaon),
+                                   RadiativeRange{cfg.kmu2g_egamma_min, cfg.kmu2g_m2_max}, d);
+  } else {
+    nd = decay_kaon(rng, four_vector(k.p, kMassKaon), proc, d);
+  }
+  // the pion-kink part of the misreco stream (everything below keyed on it)
+  const bool kink_misreco = stream == kMisreco && proc != kProcMuNuGamma;
 
   // ---- mis-reconstruction: one pi+ forced to decay to mu+ nu before STRAW4 ----
   int candidate = -1;
   double forced_z = DetectorSim::kNoDecay;
-  if (stream == kMisreco) {
+  if (kink_misreco) {
     int npip = 0;
     for (int i = 0; i < nd; ++i) npip += d[i].pdg == 211 ? 1 : 0;
     if (npip > 0) {
@@ -385,7 +401,7 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
   // misreco_force_kink: the kink-tail momentum is importance-sampled towards values for which
   // the tagged-neutrino line points at the most energetic other pion reaching the LKr (the
   // hadron that can make the "neutrino" shower); exact weight (DetectorSim::set_kink_target)
-  if (stream == kMisreco && cfg.misreco_force_kink != 0 && candidate >= 0) {
+  if (kink_misreco && cfg.misreco_force_kink != 0 && candidate >= 0) {
     double best = 0.0;
     for (int i = 0; i < nd; ++i) {
       if (i == candidate || (d[i].pdg != 211 && d[i].pdg != -211)) continue;
@@ -403,7 +419,10 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
     const Vector p = d[i].p4.Vect();
     switch (d[i].pdg) {
       case 22:
-        det.add_photon(vtx, p, 0.0);
+        if (stream == kMisreco && proc == kProcMuNuGamma)
+          det.add_photon_photonuclear(vtx, p, 0.0);  // forced, weight x P(photonuclear)
+        else
+          det.add_photon(vtx, p, 0.0);
         break;
       case 12:
       case 14:
@@ -431,7 +450,7 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
       default: {
         const int h0 = det.muv3_hits();
         bool invisible = false;
-        if (stream == kMisreco && cfg.misreco_force_invisible != 0 && i != candidate &&
+        if (kink_misreco && cfg.misreco_force_invisible != 0 && i != candidate &&
             (d[i].pdg == 211 || d[i].pdg == -211)) {
           // the other charged pions of K3pi forced to leave no STRAW track and no CHOD
           // candidate (else the event has >= 2 tracks or chod_n >= 2 and fails the
@@ -440,7 +459,7 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
           invisible = true;
         }
         // misreco_force_kink: the candidate's kinked track is kept with the tail momentum
-        det.force_kink_tail(stream == kMisreco && cfg.misreco_force_kink != 0 && i == candidate);
+        det.force_kink_tail(kink_misreco && cfg.misreco_force_kink != 0 && i == candidate);
         det.add_charged(d[i].pdg, vtx, p, 0.0, i == candidate ? forced_z : DetectorSim::kNoDecay,
                         invisible);
         if (i == candidate) {

@@ -1,6 +1,7 @@
 // Particle physics of the nutag fast simulation; see nutag/sim/physics.hpp and docs/simulation.md.
 #include "nutag/sim/physics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -140,6 +141,83 @@ int decay_kaon(Rng& rng, const FourVector& kaon, int process, Daughter out[8]) {
                                   std::to_string(process) + " (expected 0..5)");
   }
   return n;
+}
+
+double kmu2gamma_y_min(double x, double r) { return 1.0 - x + r / (1.0 - x); }
+
+double kmu2gamma_ib_density(double x, double y, double r) {
+  if (!(x > 0.0 && x < 1.0 - r)) return 0.0;
+  const double d = x + y - 1.0 - r;  // = 2 p_mu.k / m_K^2 (from p_nu^2 = 0), > 0 inside
+  if (!(y > kmu2gamma_y_min(x, r) && y < 1.0 + r) || !(d > 0.0)) return 0.0;
+  return (1.0 - y + r) / (x * x * d) * (x * x + 2.0 * (1.0 - x) * (1.0 - r) - 2.0 * x * r * (1.0 - r) / d);
+}
+
+namespace {
+constexpr double kAlphaEm = 1.0 / 137.035999;  // [PDG]
+
+/// (x, y) limits of the generated radiative range.
+struct RadiativeLimits {
+  double r, x_lo, x_hi, y_floor;
+};
+
+RadiativeLimits radiative_limits(const RadiativeRange& range) {
+  const double mk2 = kMassKaon * kMassKaon;
+  const double r = kMassMuon * kMassMuon / mk2;
+  RadiativeLimits l{r, 2.0 * range.egamma_min / kMassKaon, 1.0 - r, 1.0 + r - range.m2_max / mk2};
+  if (!(l.x_lo > 0.0 && l.x_lo < l.x_hi) || !(range.m2_max > 0.0)) {
+    throw std::invalid_argument(
+        "nutag::sim: radiative Kmu2 range needs 0 < kmu2g_egamma_min < (m_K^2 - m_mu^2)/(2 m_K) = " +
+        std::to_string(0.5 * kMassKaon * (1.0 - r)) + " GeV and kmu2g_m2_max > 0");
+  }
+  return l;
+}
+
+double y_low(const RadiativeLimits& l, double x) { return std::max(kmu2gamma_y_min(x, l.r), l.y_floor); }
+}  // namespace
+
+double decay_kmu2_radiative(Rng& rng, const FourVector& kaon, const RadiativeRange& range,
+                            Daughter out[8]) {
+  const RadiativeLimits l = radiative_limits(range);
+  const double log_span = std::log(l.x_hi / l.x_lo);
+  const double x = l.x_lo * std::exp(rng.uniform() * log_span);  // q(x) = 1 / (x ln(x_hi/x_lo))
+  const double ylo = y_low(l, x), yhi = 1.0 + l.r;
+  const double y = rng.uniform(ylo, yhi);                        // q(y|x) = 1 / (yhi - ylo)
+  const double q = 1.0 / (x * log_span * (yhi - ylo));
+  const double w = kAlphaEm / (2.0 * M_PI) / ((1.0 - l.r) * (1.0 - l.r)) * kmu2gamma_ib_density(x, y, l.r) / q;
+  // rest-frame kinematics: energies from (x, y), the mu-gamma angle from E_nu = |p_mu + k|
+  const double m = kMassKaon;
+  const double eg = 0.5 * x * m, emu = 0.5 * y * m, enu = m - eg - emu;
+  const double pmu = std::sqrt(std::max(0.0, emu * emu - kMassMuon * kMassMuon));
+  double c = (enu * enu - pmu * pmu - eg * eg) / (2.0 * pmu * eg);
+  c = std::max(-1.0, std::min(1.0, c));
+  const double s = std::sqrt(1.0 - c * c);
+  const Vector u = isotropic_direction(rng);
+  Vector a = std::fabs(u.Z()) < 0.9 ? u.Cross(Vector(0, 0, 1)) : u.Cross(Vector(1, 0, 0));
+  a = a.Unit();
+  const Vector b = u.Cross(a);
+  const double phi = 2.0 * M_PI * rng.uniform();
+  const Vector pm = pmu * u;
+  const Vector k = eg * (c * u + s * (std::cos(phi) * a + std::sin(phi) * b));
+  const Vector pn = -(pm + k);
+  const Vector beta = phys_rest_frame_beta(kaon);
+  out[0] = Daughter{-13, boost(FourVector(pm.X(), pm.Y(), pm.Z(), emu), beta)};
+  out[1] = Daughter{14, boost(FourVector(pn.X(), pn.Y(), pn.Z(), std::sqrt(pn.Mag2())), beta)};
+  out[2] = Daughter{22, boost(FourVector(k.X(), k.Y(), k.Z(), eg), beta)};
+  return w;
+}
+
+double kmu2gamma_ib_fraction(const RadiativeRange& range, int n) {
+  const RadiativeLimits l = radiative_limits(range);
+  const double lx0 = std::log(l.x_lo), dlx = std::log(l.x_hi / l.x_lo) / n;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double x = std::exp(lx0 + (i + 0.5) * dlx);
+    const double ylo = y_low(l, x), yhi = 1.0 + l.r, dy = (yhi - ylo) / n;
+    double inner = 0.0;
+    for (int j = 0; j < n; ++j) inner += kmu2gamma_ib_density(x, ylo + (j + 0.5) * dy, l.r);
+    sum += inner * dy * x * dlx;  // dx = x d(ln x)
+  }
+  return kAlphaEm / (2.0 * M_PI) / ((1.0 - l.r) * (1.0 - l.r)) * sum;
 }
 
 double cc_interaction_probability(const SimConfig& cfg, double e_nu, double path_mm) {

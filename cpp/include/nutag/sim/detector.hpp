@@ -35,6 +35,12 @@ double calo_depth_to_z(const SimConfig& cfg, double z_start, double cz, double d
 /// Energy-dependent mean depth [lambda_I] of a hadronic shower.
 double hadron_shower_mean_depth(const SimConfig& cfg, double e);
 
+/// Avogadro's number [1/mol] (PDG).
+inline constexpr double kAvogadro = 6.02214076e23;
+
+/// Photonuclear mean free path of a photon in liquid krypton [mm]: A / (rho N_A sigma_gammaKr).
+double photonuclear_length_mm(const SimConfig& cfg);
+
 class DetectorSim {
  public:
   static constexpr int kMaxDeposits = 48;
@@ -51,6 +57,12 @@ class DetectorSim {
                   double forced_decay_z = kNoDecay, bool invisible_upstream = false);
   /// A photon: an EM cluster if it reaches the LKr acceptance.
   void add_photon(const Point& origin, const Vector& p, double t);
+  /// A photon forced to interact photonuclearly in the LKr (radiative misreco stream): if it
+  /// reaches the LKr acceptance, forced_weight() gets P(the first interaction within the LKr
+  /// depth is photonuclear) = (lambda_tot / lambda_gammaA)(1 - exp(-L / lambda_tot)) and a
+  /// hadronic shower of the photon energy starts at the interaction point (truncated
+  /// exponential depth); otherwise the photon is treated as by add_photon (vetoes).
+  void add_photon_photonuclear(const Point& origin, const Vector& p, double t);
   /// A hadronic shower of visible energy e starting at `start` along unit vector `dir`.
   void add_hadron_shower(const Point& start, const Vector& dir, double e, double t);
   /// A muon inside or in front of the calorimeters (p downstream of the magnet): MIP and hard

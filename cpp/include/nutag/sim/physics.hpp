@@ -17,6 +17,7 @@ enum Process : int {
   kProcPi0MuNu = 3,
   kProcPi0ENu = 4,
   kProcPiPi0Pi0 = 5,
+  kProcMuNuGamma = 6,  ///< K+ -> mu+ nu gamma, inner bremsstrahlung (misreco stream only)
 };
 
 /// Lorentz boost of a four-vector by velocity beta (|beta| < 1).
@@ -45,6 +46,37 @@ struct Daughter {
 /// Decay products of a K+ with four-momentum `kaon` in channel `process` (pi0s already decayed
 /// into photon pairs). Returns the number of daughters written to `out` (at most 7).
 int decay_kaon(Rng& rng, const FourVector& kaon, int process, Daughter out[8]);
+
+// ---------------- K+ -> mu+ nu gamma, inner bremsstrahlung ----------------
+// Bijnens, Ecker, Gasser, Nucl. Phys. B396 (1993) 81 [hep-ph/9209261], eq. (3.5)-(3.7):
+//   d Gamma_IB / dx dy = Gamma(K -> mu nu) * alpha/(2 pi) * (1 - r)^-2 * f_IB(x, y),
+// x = 2 E*_gamma / m_K, y = 2 E*_mu / m_K, r = m_mu^2 / m_K^2 (K+ rest frame), inside
+// 0 < x < 1 - r, 1 - x + r/(1 - x) < y < 1 + r. The missing mass of the tagged analysis is
+// (P_K - P_mu)^2 = m_K^2 (1 + r - y): y fixes m_miss^2 exactly. Structure-dependent terms
+// (SD+, SD-, interference; BR ~ 1e-5) are not modelled (docs/simulation.md section 7).
+
+/// f_IB(x, y) of Bijnens-Ecker-Gasser; 0 outside the Dalitz region.
+double kmu2gamma_ib_density(double x, double y, double r);
+
+/// Lower kinematic limit of y for a given x: 1 - x + r / (1 - x).
+double kmu2gamma_y_min(double x, double r);
+
+/// The part of the radiative Kmu2 phase space the misreco stream generates.
+struct RadiativeRange {
+  double egamma_min = 0.020;  ///< GeV, photon energy in the K+ rest frame
+  double m2_max = 0.035;      ///< GeV^2, largest (P_K - P_mu)^2 = m_K^2 (1 + r - y)
+};
+
+/// K+ -> mu+ nu gamma (IB) of a K+ with four-momentum `kaon`, restricted to `range`. Writes the
+/// mu+, the nu_mu and the photon to `out` (3 daughters) and returns the exact importance
+/// weight w: x is drawn ~ 1/x and y uniformly in its allowed interval, and
+/// w = alpha/(2 pi) (1 - r)^-2 f_IB / q(x, y), so that E[w] = BR_IB(range) / BR(K -> mu nu).
+double decay_kmu2_radiative(Rng& rng, const FourVector& kaon, const RadiativeRange& range,
+                            Daughter out[8]);
+
+/// BR_IB(range) / BR(K -> mu nu) by deterministic 2D integration (midpoint rule, n x n cells in
+/// (ln x, y)); the reference the sampling weight is tested against.
+double kmu2gamma_ib_fraction(const RadiativeRange& range, int n = 400);
 
 // ---------------- nu_mu CC interaction in LKr ----------------
 

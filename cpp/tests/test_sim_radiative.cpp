@@ -1,0 +1,114 @@
+// Physics tests of the radiative misreco mechanism: K+ -> mu+ nu gamma inner bremsstrahlung
+// (Bijnens-Ecker-Gasser f_IB) and the forced photonuclear interaction of its photon in the LKr.
+// Every expected number is a hand calculation written next to the check.
+#include <cmath>
+#include <cstdio>
+
+#include "check.hpp"
+#include "nutag/geometry.hpp"
+#include "nutag/kinematics.hpp"
+#include "nutag/sim/detector.hpp"
+#include "nutag/sim/physics.hpp"
+
+using namespace nutag;
+using namespace nutag::sim;
+
+static double r_mu() { return kMassMuon * kMassMuon / (kMassKaon * kMassKaon); }
+
+// Soft-photon limit: for x -> 0, (alpha/2pi)(1-r)^-2 int f_IB dy must become the classical
+// radiation of a charge created with the mu+ velocity beta: (alpha/pi)(1/x)[ln((1+b)/(1-b))/b - 2].
+static void test_soft_photon_limit() {
+  const double r = r_mu();
+  const double p = (kMassKaon * kMassKaon - kMassMuon * kMassMuon) / (2.0 * kMassKaon);
+  const double e = (kMassKaon * kMassKaon + kMassMuon * kMassMuon) / (2.0 * kMassKaon);
+  const double b = p / e;  // 0.9124
+  for (const double x : {1e-3, 1e-4}) {
+    const double ylo = kmu2gamma_y_min(x, r), yhi = 1.0 + r;
+    const int n = 200000;
+    const double dy = (yhi - ylo) / n;
+    double integral = 0.0;
+    for (int j = 0; j < n; ++j) integral += kmu2gamma_ib_density(x, ylo + (j + 0.5) * dy, r) * dy;
+    const double bijnens = integral / (2.0 * (1.0 - r) * (1.0 - r));  // in units of alpha/pi
+    const double classical = (std::log((1.0 + b) / (1.0 - b)) / b - 2.0) / x;
+    std::printf("soft limit x=%g: Bijnens %.6g, classical %.6g\n", x, bijnens, classical);
+    CHECK_CLOSE(bijnens / classical, 1.0, 20.0 * x);  // corrections are O(x)
+  }
+  // outside the Dalitz region the density is zero
+  CHECK(kmu2gamma_ib_density(0.1, 1.0 + r + 1e-6, r) == 0.0);
+  CHECK(kmu2gamma_ib_density(0.1, kmu2gamma_y_min(0.1, r) - 1e-6, r) == 0.0);
+  CHECK(kmu2gamma_ib_density(1.0 - r + 1e-6, 1.0, r) == 0.0);
+}
+
+// The sampled events: four-momentum conserved, (P_K - P_mu)^2 inside the generated range and
+// equal to (p_nu + k)^2, photon above the E* threshold, and the mean importance weight equal to
+// the deterministic integral of the same range (the weight is exact).
+static void test_sampling_is_exact() {
+  const RadiativeRange range{0.020, 0.035};
+  const double reference = kmu2gamma_ib_fraction(range, 600);
+  // hand estimate: IB with E* > 20 MeV is 0.47 % of Kmu2; the m2 < 0.035 part about half of it
+  std::printf("BR_IB(E*>20 MeV, m2<0.035)/BR(Kmu2) = %.5g\n", reference);
+  CHECK(reference > 0.0015 && reference < 0.004);
+  Rng rng(7, 6, 0);
+  const FourVector kaon = four_vector(Vector(0.1, -0.05, 75.0), kMassKaon);
+  const Vector beta_k = kaon.Vect() / kaon.E();
+  const int n = 400000;
+  double sum = 0.0, sum2 = 0.0, worst_p = 0.0, worst_m2 = 0.0;
+  bool in_range = true, photon_ok = true;
+  for (int i = 0; i < n; ++i) {
+    Daughter d[8];
+    const double w = decay_kmu2_radiative(rng, kaon, range, d);
+    sum += w;
+    sum2 += w * w;
+    CHECK(d[0].pdg == -13 && d[1].pdg == 14 && d[2].pdg == 22);
+    const FourVector tot = d[0].p4 + d[1].p4 + d[2].p4;
+    worst_p = std::max(worst_p, std::fabs(tot.E() - kaon.E()) + (tot.Vect() - kaon.Vect()).R());
+    const double m2 = missing_mass2(kaon.Vect(), d[0].p4.Vect());
+    worst_m2 = std::max(worst_m2, std::fabs(m2 - (d[1].p4 + d[2].p4).M2()));
+    in_range = in_range && m2 < range.m2_max + 1e-9 && m2 > -1e-9;
+    const FourVector k_rest = boost(d[2].p4, -beta_k);
+    photon_ok = photon_ok && k_rest.E() > range.egamma_min - 1e-9;
+  }
+  const double mean = sum / n, err = std::sqrt((sum2 / n - mean * mean) / n);
+  std::printf("mean weight %.6g +- %.2g vs integral %.6g\n", mean, err, reference);
+  CHECK_CLOSE(mean, reference, 4.0 * err + 2e-3 * reference);
+  CHECK(worst_p < 1e-9);
+  CHECK(worst_m2 < 1e-9);
+  CHECK(in_range);
+  CHECK(photon_ok);
+}
+
+// Forced photonuclear interaction: the weight is (lambda_tot/lambda_gA)(1 - exp(-L/lambda_tot))
+// = 8.4e-4 for sigma = 8 mb, rho = 2.418 g/cm^3, A = 83.8, X0 = 47 mm, L = 1270 mm (hand:
+// lambda_gA = 83.8 / (2.418 * 6.022e23 * 8e-27) cm = 71.9 m, lambda_pair = 9/7 * 47 = 60.4 mm),
+// and the photon leaves a hadronic shower (MUV1 energy) instead of an EM cluster only.
+static void test_forced_photonuclear() {
+  SimConfig cfg;
+  CHECK_CLOSE(photonuclear_length_mm(cfg), 71940.0, 100.0);
+  double muv_energy = 0.0;
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) {
+    Rng rng(11, 3, static_cast<std::uint64_t>(i));
+    Event ev;
+    DetectorSim det(cfg, rng, ev);
+    det.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), Vector(0.12, 0.0, 30.0), 0.0);  // 364 mm off axis at the LKr
+    CHECK_CLOSE(det.forced_weight(), 8.40e-4, 0.02e-4);
+    det.finish();
+    for (double e : ev.muv1_e) muv_energy += e;
+    for (double e : ev.muv2_e) muv_energy += e;
+  }
+  std::printf("mean MUV1+MUV2 energy of a 30 GeV photonuclear photon: %.2f GeV\n", muv_energy / n);
+  CHECK(muv_energy / n > 3.0);  // an EM shower leaves ~0 there (27 X0 of LKr)
+  // a photon missing the LKr is not forced (the vetoes see it): weight stays 1
+  Rng rng(11, 3, 99999);
+  Event ev;
+  DetectorSim det(cfg, rng, ev);
+  det.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), Vector(0.0, 0.0, 30.0), 0.0);
+  CHECK(det.forced_weight() == 1.0);
+}
+
+int main() {
+  test_soft_photon_limit();
+  test_sampling_is_exact();
+  test_forced_photonuclear();
+  return nutag_test::report("test_sim_radiative");
+}
