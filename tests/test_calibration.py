@@ -10,12 +10,12 @@ simulation to the targets of the calibration issue, at N_K ~ 5e12 fiducial K+ de
 * overlaid-Kmu2 background, MC truth in the signal box, inside the published 68 % interval
   0.007-0.071 (0.030 +0.041 -0.023);
 * mis-reconstruction background, MC truth in the signal box, inside the published interval
-  0.001-0.010 (0.004 +0.006 -0.003);
+  0.001-0.010 (0.004 +0.006 -0.003) -- NOT met, a strict expected failure (see below);
 * S/B = N_sig / (MC-truth background) between 3 and 12 (published ~6, i.e. within a factor 2);
 * the side-band method closes for the overlaid Kmu2: the extrapolation factor times the
   MC-expected side-band count agrees with the MC truth in the signal box within 3 combined
-  standard deviations, and the mis-reconstruction extrapolation has MC statistics (non-empty
-  relaxed signal box and relaxed m_miss2 side-band).
+  standard deviations, and so does the m_miss2 side-band method for the mis-reconstruction
+  (whose extrapolation has >= 30 MC events in the relaxed signal box and side-band).
 
 The tolerances below ARE those targets (docs/simulation.md, "Calibration"). The default data
 set is produced once (~2 min on 2 cores) and cached under data/default; this test produces it
@@ -44,14 +44,14 @@ S_OVER_B_RANGE = (3.0, 12.0)        # published ~6, within a factor 2
 N_K_RANGE = (4.0e12, 6.5e12)        # "about 5e12" K+ decays (measured N_K of the default set)
 CLOSURE_NSIGMA = 3.0
 
-# Known gap (docs/simulation.md, Calibration): the model's only mis-reconstruction mechanism
-# that survives the hadronic-MUV / photon-veto cuts (K3pi with a pi+ -> mu+ nu kink mis-measured
-# in the spectrometer) is rejected by the mu+ MUV3 association and the RICH mass, so the
-# misreco MC has no event in the analysis regions. The published target stays in the test as
-# a STRICT expected failure: the suite reports it, and flags it (XPASS -> failure) as soon as
-# a mechanism reaches the target.
-MISRECO_GAP = pytest.mark.xfail(strict=True, reason="no mis-reconstruction mechanism of the "
-                                "model reaches the analysis regions (docs/simulation.md §7, §10)")
+# Known disagreement (docs/simulation.md §7, §10): the model's mis-reconstruction mechanism that
+# reaches the signal box is radiative Kmu2 (inner bremsstrahlung) whose photon interacts
+# photonuclearly in the LKr; with no tuned parameter it predicts ~0.026 in the signal box, above
+# the published 68 % interval. The published target stays in the test as a STRICT expected
+# failure: the suite reports it, and flags it (XPASS -> failure) if the model ever reaches it.
+MISRECO_ABOVE_PUBLISHED = pytest.mark.xfail(
+    strict=True, reason="radiative Kmu2 with a photonuclear photon predicts ~0.026 mis-reconstruction "
+    "background, above the published 0.001-0.010 (docs/simulation.md §10)")
 
 
 def _env() -> dict[str, str]:
@@ -87,7 +87,7 @@ def test_overlay_mc_truth(summary: dict) -> None:
     assert OVERLAY_RANGE[0] <= ov <= OVERLAY_RANGE[1], ov
 
 
-@MISRECO_GAP
+@MISRECO_ABOVE_PUBLISHED
 def test_misreco_mc_truth(summary: dict) -> None:
     mr = summary["mc_truth_background"]["samples"]["misreco"]
     assert mr["raw"] > 0
@@ -109,8 +109,19 @@ def test_overlay_sideband_closure(summary: dict) -> None:
     assert abs(predicted - truth["value"]) < CLOSURE_NSIGMA * sigma, (predicted, truth, sigma)
 
 
-@MISRECO_GAP
 def test_misreco_extrapolation_has_mc_statistics(summary: dict) -> None:
     ext = summary["backgrounds"]["misreco"]["extrapolation"] or {}
-    assert (ext.get("numerator_raw") or 0) > 0 and (ext.get("denominator_raw") or 0) > 0, ext
+    assert (ext.get("numerator_raw") or 0) >= 30 and (ext.get("denominator_raw") or 0) >= 30, ext
     assert summary["sideband_checks"]["misreco"]["expected_mc"] > 0.0
+
+
+def test_misreco_sideband_closure(summary: dict) -> None:
+    """The m_miss2 side-band method closes on the misreco MC: factor x (MC-expected side-band)
+    agrees with the MC truth in the signal box within 3 combined standard deviations."""
+    bkg = summary["backgrounds"]["misreco"]
+    check = summary["sideband_checks"]["misreco"]
+    predicted = bkg["factor"] * check["expected_mc"]
+    truth = summary["mc_truth_background"]["samples"]["misreco"]
+    sigma = math.hypot(truth["stat"], bkg["factor_stat"] * check["expected_mc"])
+    assert truth["raw"] >= 30, truth
+    assert abs(predicted - truth["value"]) < CLOSURE_NSIGMA * sigma, (predicted, truth, sigma)

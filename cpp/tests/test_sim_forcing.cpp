@@ -80,6 +80,7 @@ static void test_forced_muv3_equals_natural() {
   nat.br_pipipi = nat.br_pi0munu = nat.br_pi0enu = nat.br_pipi0pi0 = 0.0;
   nat.misreco_k3pi_only = 0;   // sample the channel by BR (here: pi+ pi0 only)
   nat.misreco_force_kink = 0;  // pi+ decay anywhere before STRAW4, no forced kink tail
+  nat.misreco_radiative_fraction = 0.0;  // the pion part of the misreco stream only
   SimConfig forced = nat;
   forced.misreco_force_muv3 = 1;
   const double tcut = 0.8 * nat.overlay_time_window;  // inside the forced window
@@ -129,6 +130,7 @@ static void test_forced_kink_tail_equals_natural() {
   SimConfig nat;
   nat.misreco_force_muv3 = 0;
   nat.misreco_force_kink = 0;
+  nat.misreco_radiative_fraction = 0.0;  // the K3pi kink part of the misreco stream only
   SimConfig forced = nat;
   forced.misreco_force_kink = 1;
   auto tail_track = [](const Event& ev) {

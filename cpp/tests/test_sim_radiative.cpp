@@ -8,6 +8,7 @@
 #include "nutag/geometry.hpp"
 #include "nutag/kinematics.hpp"
 #include "nutag/sim/detector.hpp"
+#include "nutag/sim/generator.hpp"
 #include "nutag/sim/physics.hpp"
 
 using namespace nutag;
@@ -106,7 +107,42 @@ static void test_forced_photonuclear() {
   CHECK(det.forced_weight() == 1.0);
 }
 
+// The misreco stream's mixture is exact: the radiative part's weight per generated decay is the
+// same whether it is 100 % or 50 % of the stream (weight / share), and the pion part of a mixed
+// stream carries K3pi only.
+static void test_mixture_weights() {
+  SimConfig all, half;
+  all.misreco_radiative_fraction = 1.0;
+  half.misreco_radiative_fraction = 0.5;
+  const int n = 200000;
+  double wa = 0, w2a = 0, wh = 0, w2h = 0;
+  int n_pion = 0;
+  bool pion_is_k3pi = true;
+  for (ULong64_t i = 0; i < static_cast<ULong64_t>(n); ++i) {
+    const Event a = generate_event(all, kMisreco, 51, i);
+    const Event b = generate_event(half, kMisreco, 52, i);
+    CHECK(a.true_process == kProcMuNuGamma);
+    wa += a.weight;
+    w2a += a.weight * a.weight;
+    if (b.true_process == kProcMuNuGamma) {
+      wh += b.weight;
+      w2h += b.weight * b.weight;
+    } else {
+      ++n_pion;
+      pion_is_k3pi = pion_is_k3pi && b.true_process == kProcPiPiPi;
+    }
+  }
+  const double sig = std::hypot(std::sqrt(w2a), std::sqrt(w2h)) / n;
+  std::printf("radiative weight per decay: share 1 %.4e, share 0.5 %.4e +- %.1e; pion entries %d\n",
+              wa / n, wh / n, sig, n_pion);
+  CHECK(wa > 0.0);
+  CHECK_CLOSE(wa / n, wh / n, 4.0 * sig);
+  CHECK(std::abs(n_pion - n / 2) < 5.0 * std::sqrt(n / 4.0));
+  CHECK(pion_is_k3pi);
+}
+
 int main() {
+  test_mixture_weights();
   test_soft_photon_limit();
   test_sampling_is_exact();
   test_forced_photonuclear();

@@ -166,12 +166,12 @@ void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
            at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res), es, t);
 }
 
-void DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
-  if (p.Z() <= 0.0) return;
+bool DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
+  if (p.Z() <= 0.0) return false;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
   if (!in_lkr_acceptance(at.X(), at.Y())) {
     add_photon(origin, p, t);
-    return;
+    return false;
   }
   const double e = std::sqrt(p.Mag2());
   const Vector dir = p / e;
@@ -182,6 +182,7 @@ void DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, 
   forced_weight_ *= lambda_tot / lambda_ga * -std::expm1(-path / lambda_tot);
   const double s = rng_.truncated_exponential(lambda_tot, 0.0, path);
   add_hadron_shower(at + dir * s, dir, e, t);
+  return true;
 }
 
 double photonuclear_length_mm(const SimConfig& c) {

@@ -419,9 +419,12 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
     const Vector p = d[i].p4.Vect();
     switch (d[i].pdg) {
       case 22:
-        if (stream == kMisreco && proc == kProcMuNuGamma)
-          det.add_photon_photonuclear(vtx, p, 0.0);  // forced, weight x P(photonuclear)
-        else
+        if (stream == kMisreco && proc == kProcMuNuGamma) {
+          // forced, weight x P(photonuclear). A photon missing the LKr leaves a Kmu2 that can
+          // only be tagged through accidentals: the overlay stream's configuration (its Kmu2
+          // BR includes the radiative decays), so weight 0 here: no double counting
+          if (!det.add_photon_photonuclear(vtx, p, 0.0)) weight = 0.0;
+        } else
           det.add_photon(vtx, p, 0.0);
         break;
       case 12:

@@ -180,9 +180,13 @@ double decay_kmu2_radiative(Rng& rng, const FourVector& kaon, const RadiativeRan
   const RadiativeLimits l = radiative_limits(range);
   const double log_span = std::log(l.x_hi / l.x_lo);
   const double x = l.x_lo * std::exp(rng.uniform() * log_span);  // q(x) = 1 / (x ln(x_hi/x_lo))
-  const double ylo = y_low(l, x), yhi = 1.0 + l.r;
-  const double y = rng.uniform(ylo, yhi);                        // q(y|x) = 1 / (yhi - ylo)
-  const double q = 1.0 / (x * log_span * (yhi - ylo));
+  // y through d = x + y - 1 - r = 2 p_mu.k / m_K^2, drawn ~ 1/d: f_IB grows like 1/d towards the
+  // photon collinear with the mu+ (d -> r x / (1 - x)), so a flat y would give rare huge weights
+  const double dlo = x + y_low(l, x) - 1.0 - l.r, dhi = x;
+  const double dlog = std::log(dhi / dlo);
+  const double dd = dlo * std::exp(rng.uniform() * dlog);
+  const double y = dd + 1.0 + l.r - x;
+  const double q = 1.0 / (x * log_span * dd * dlog);  // q(x) q(y|x), q(y|x) = 1/(d ln(dhi/dlo))
   const double w = kAlphaEm / (2.0 * M_PI) / ((1.0 - l.r) * (1.0 - l.r)) * kmu2gamma_ib_density(x, y, l.r) / q;
   // rest-frame kinematics: energies from (x, y), the mu-gamma angle from E_nu = |p_mu + k|
   const double m = kMassKaon;

@@ -170,7 +170,7 @@ struct SimConfig {
   double misreco_kink_core_radius = 100.0;   // mm, kink-tail importance core: nu line within this of the hadron's LKr impact (signal box 60 mm) [choice]
   double misreco_kink_core_fraction = 0.5;  // share of forced kink tails drawn in that core; exact factor p/q [choice]
   int misreco_force_kink = 1;            // 1: the candidate pi+ decays between STRAW1 and STRAW4 and its kinked track is kept with the tail momentum (weight x probabilities) [choice]
-  double misreco_radiative_fraction = 0.9;  // share of misreco entries generated as radiative Kmu2 (rest: K3pi kink); exact weight / share [choice]
+  double misreco_radiative_fraction = 1.0;  // share of misreco entries generated as radiative Kmu2 (rest: K3pi kink, never passing the muon ID); exact weight / share [choice]
   double kmu2g_egamma_min = 0.020;       // GeV, K+ -> mu+ nu gamma generated above this photon energy in the K+ frame (lab E < 304 E*: below 20 MeV it cannot make E_had > 5 GeV) [choice]
   double kmu2g_m2_max = 0.035;           // GeV^2, ... and with (P_K - P_mu)^2 below this (side-band edge 0.03 + 5 sigma of the m2 resolution) [choice]
   double photonuclear_sigma_mb = 8.0;    // mb, sigma(gamma Kr) at 10-60 GeV: sigma(gamma p) = 0.12 mb x A_eff, A_eff = 0.8 A (shadowing) [PDG, est]

@@ -62,7 +62,8 @@ class DetectorSim {
   /// depth is photonuclear) = (lambda_tot / lambda_gammaA)(1 - exp(-L / lambda_tot)) and a
   /// hadronic shower of the photon energy starts at the interaction point (truncated
   /// exponential depth); otherwise the photon is treated as by add_photon (vetoes).
-  void add_photon_photonuclear(const Point& origin, const Vector& p, double t);
+  /// Returns whether the photon reached the LKr (and was forced).
+  bool add_photon_photonuclear(const Point& origin, const Vector& p, double t);
   /// A hadronic shower of visible energy e starting at `start` along unit vector `dir`.
   void add_hadron_shower(const Point& start, const Vector& dir, double e, double t);
   /// A muon inside or in front of the calorimeters (p downstream of the magnet): MIP and hard

@@ -69,7 +69,7 @@ struct RadiativeRange {
 
 /// K+ -> mu+ nu gamma (IB) of a K+ with four-momentum `kaon`, restricted to `range`. Writes the
 /// mu+, the nu_mu and the photon to `out` (3 daughters) and returns the exact importance
-/// weight w: x is drawn ~ 1/x and y uniformly in its allowed interval, and
+/// weight w: x is drawn ~ 1/x and y ~ 1/(x + y - 1 - r) in its allowed interval, and
 /// w = alpha/(2 pi) (1 - r)^-2 f_IB / q(x, y), so that E[w] = BR_IB(range) / BR(K -> mu nu).
 double decay_kmu2_radiative(Rng& rng, const FourVector& kaon, const RadiativeRange& range,
                             Daughter out[8]);
