@@ -367,6 +367,7 @@ def test_default_dataset_manifest_and_weights():
     # the forced streams: each written entry stands for << 1 expected data events
     assert parts["signal"]["max_copies_mean"] < 0.05
     assert parts["overlay"]["max_copies_mean"] < 1.0
+    assert parts["misreco"]["max_copies_mean"] < 0.5
     # the MC samples are small: preselected neutrino-trigger events only for the rare streams
     for s in RARE_STREAMS:
         assert man["samples"][s]["size"] < 50e6

@@ -62,15 +62,20 @@ def _samples_present(samples_yaml: Path) -> bool:
 
 
 def ensure_inputs(config_path: Path, threads: int | None) -> None:
-    """For the embedded default config, simulate the default data set when it is missing."""
+    """For the embedded default config, simulate the default data set when missing or outdated.
+
+    Outdated means the data set YAML, the simulation config, the C++ generator or the ntuple
+    schema changed since the samples were written (the manifest's hashes): the main job must
+    never analyse a data set the current code would not produce. Up-to-date samples are reused
+    (checking costs well under a second); only the outdated ones are simulated again.
+    """
     node = load_yaml(config_path)
     samples = Path(str(node.get("samples", "")))
     samples = samples if samples.is_absolute() else (config_path.parent / samples).resolve()
-    if _samples_present(samples):
-        return
     from .simulate.dataset import ensure_default_dataset  # noqa: PLC0415 (heavy, rarely needed)
 
-    log.info("default data set missing at %s: simulating it (once)", samples.parent)
+    if not _samples_present(samples):
+        log.info("default data set missing at %s: simulating it (once)", samples.parent)
     ensure_default_dataset(samples.parent, threads=threads)
 
 
