@@ -8,10 +8,11 @@
 // (build/libnutag.so) that the analysis calls.
 //
 // Modes:
-//   kmu2        TTreeReader analysis loop          (the reference of the race)
-//   read        TTreeReader pure read of the columns the selection uses (the I/O limit)
-//   kmu2-ntuple RNTupleReader analysis loop        (prototype: nutag on an RNTuple input)
-//   read-ntuple RNTupleReader pure read
+//   kmu2-ntuple RNTupleReader analysis loop        (the reference of the race: the simulation
+//               writes RNTuple)
+//   read-ntuple RNTupleReader pure read of the columns the selection uses (the I/O limit)
+//   kmu2        TTreeReader analysis loop          (on a TTree copy of the input)
+//   read        TTreeReader pure read
 //
 // usage: hand_loop MODE FILE [OUT.root]
 // stdout: one JSON object {mode, entries, loop_s, open_s, cutflow:[...], checksum, maxrss_kb}.

@@ -3,7 +3,10 @@
 Why this stream: the control-trigger (minimum-bias / Kmu2) sample is the bulk of real data, so
 it is what an analysis loop spends its time on. The kmu2 stream of ``nutag.simulate`` is
 generated with the ``trigger_control`` preselection (only control-trigger events are written) as
-a *data* sample (no truth columns), exactly the format of the pseudo-data's control part.
+a *data* sample (no truth columns), exactly the format of the pseudo-data's control part: an
+RNTuple with nutag's cluster size and ZSTD 5, written by the same ``produce_samples`` as
+``nutag simulate``. A cached input of another format (the TTree inputs of earlier runs) is
+regenerated, so the benchmark always races on what the analysis reads.
 
 The file is cached in ``benchmarks/work/`` (gitignored) with a JSON sidecar; it is reused while
 the requested number of events is met. A change of the simulation sources is only reported (the
@@ -54,13 +57,22 @@ def _digest() -> str | None:
 
 def ensure_input(n_events: int, *, work: Path = WORK, threads: int = 2,
                  regenerate: bool = False, name: str = "kmu2_control.root") -> Input:
-    """A TTree file with >= ``n_events`` control-trigger Kmu2 events (generated when missing)."""
+    """A file with >= ``n_events`` control-trigger Kmu2 events in the simulation's default
+    output format (RNTuple), generated when missing or of another format."""
+    from nutag.simulate.produce import DEFAULT_OUTPUT_FORMAT  # noqa: PLC0415
+
     work.mkdir(parents=True, exist_ok=True)
     path = work / name
     side = _sidecar(path)
     if path.is_file() and side.is_file() and not regenerate:
         meta = json.loads(side.read_text())
-        if meta.get("n_entries", 0) >= n_events and meta.get("size") == path.stat().st_size:
+        # inputs cached before the sidecar recorded a format were TTree
+        same_format = meta.get("output_format", "ttree") == DEFAULT_OUTPUT_FORMAT
+        if not same_format:
+            log.info("benchmark input %s is %s, the simulation writes %s: regenerating", path,
+                     meta.get("output_format", "ttree"), DEFAULT_OUTPUT_FORMAT)
+        if (same_format and meta.get("n_entries", 0) >= n_events
+                and meta.get("size") == path.stat().st_size):
             if meta.get("source_digest") != _digest():
                 log.warning("benchmark input %s was generated with other simulation sources "
                             "(use --regenerate to refresh it)", path)
@@ -87,6 +99,7 @@ def ensure_input(n_events: int, *, work: Path = WORK, threads: int = 2,
                                 "size": path.stat().st_size, "seed": SEED,
                                 "gen_seconds": dt, "threads": threads,
                                 "source_digest": _digest(),
+                                "output_format": DEFAULT_OUTPUT_FORMAT,
                                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
     return Input(Path(res.path), res.n_entries, n_gen, dt, threads, False)
 

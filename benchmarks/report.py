@@ -11,13 +11,19 @@ BEGIN = "<!-- BEGIN GENERATED: python -m benchmarks.run -->"
 END = "<!-- END GENERATED -->"
 
 LABELS = {
-    "read": "pure read, C++ TTreeReader (I/O limit)",
-    "hand": "hand-written C++ loop, TTreeReader, -O2",
+    "read": "pure read, C++ RNTupleReader (I/O limit)",
+    "hand": "hand-written C++ loop, RNTupleReader, -O2",
     "uproot": "uproot + numpy/awkward",
     "nutag-1": "nutag, 1 thread",
     "nutag-2": "nutag, 2 threads",
     "full-1": "nutag full analysis (all regions), 1 thread",
     "full-2": "nutag full analysis (all regions), 2 threads",
+    "read-ttree": "TTree copy: pure read, C++ TTreeReader",
+    "hand-ttree": "TTree copy: hand-written C++ loop, TTreeReader, -O2",
+    "nutag-ttree-1": "TTree copy: nutag, 1 thread",
+    "rdfc-1": "prototype: nutag graph compiled (g++ -O2), 1 thread",
+    "rdfc-2": "prototype: nutag graph compiled (g++ -O2), 2 threads",
+    # runs of the benchmark before the simulation wrote RNTuple (TTree main input)
     "read-rntuple": "prototype: pure read, C++ RNTupleReader",
     "hand-rntuple": "prototype: hand-written C++ loop, RNTupleReader",
     "nutag-rntuple-1": "prototype: nutag on RNTuple input, 1 thread",
@@ -91,23 +97,19 @@ def targets(s: dict[str, dict[str, float]]) -> list[tuple[str, str, str, bool]]:
     main = [k for k in ("full-1", "full-2", "nutag-1", "nutag-2") if k in s]
     add("peak RSS <= 2 GB (main job)", max(s[k]["rss_mb"] for k in main) / 1024, 2.0,
         "max over nutag runs [GiB]", above=False)
-    if "nutag-rntuple-1" in s:
-        add2("prototype RNTuple: nutag 1T vs hand (TTree)", "hand", "nutag-rntuple-1", 1.0,
-             "loop hand / prototype")
-        add2("prototype RNTuple: nutag 1T vs pure read (TTree)", "read", "nutag-rntuple-1", 0.9,
-             "loop read / prototype")
-    if "rdfc-rntuple-1" in s:
-        add2("prototype compiled+RNTuple: 1T vs hand (TTree)", "hand", "rdfc-rntuple-1", 1.0,
-             "loop hand / prototype")
-        add2("prototype compiled+RNTuple: 1T vs hand (RNTuple)", "hand-rntuple",
-             "rdfc-rntuple-1", 1.0, "loop hand-rntuple / prototype")
-        add2("prototype compiled+RNTuple: 1T vs uproot", "uproot", "rdfc-rntuple-1", 1.0,
+    if "nutag-ttree-1" in s:
+        add2("RNTuple vs TTree copy: nutag 1T", "nutag-ttree-1", "nutag-1", 1.0,
+             "loop nutag on TTree / on RNTuple")
+        add2("RNTuple vs TTree copy: hand-written loop", "hand-ttree", "hand", 1.0,
+             "loop TTreeReader / RNTupleReader")
+    if "rdfc-1" in s:
+        add2("prototype compiled: 1T vs hand", "hand", "rdfc-1", 1.0, "loop hand / prototype")
+        add2("prototype compiled: 1T vs uproot", "uproot", "rdfc-1", 1.0,
              "loop uproot / prototype")
-        add2("prototype compiled+RNTuple: 1T vs pure read (TTree)", "read", "rdfc-rntuple-1",
-             0.9, "loop read / prototype")
-        add("prototype compiled+RNTuple: 2T vs 1T", ratio("rdfc-rntuple-1", "rdfc-rntuple-2"),
-            1.8, "loop time 1T / 2T")
-        add("prototype compiled: time to first event", s["rdfc-rntuple-1"]["first"], 3.0,
+        add2("prototype compiled: 1T vs pure read", "read", "rdfc-1", 0.9,
+             "loop read / prototype")
+        add("prototype compiled: 2T vs 1T", ratio("rdfc-1", "rdfc-2"), 1.8, "loop time 1T / 2T")
+        add("prototype compiled: time to first event", s["rdfc-1"]["first"], 3.0,
             "process start -> first event [s]", above=False)
     return rows
 
@@ -122,7 +124,8 @@ def markdown(doc: dict[str, Any]) -> str:
         f"(kernel {m['kernel']}, Python {m['python']}, ROOT {m['root']}); load average "
         f"before/after {m['load_before'][0]:.1f}/{doc['load_after'][0]:.1f} (shared machine). "
         f"Input: {n:,} control-trigger Kmu2 events, {inp['size_bytes'] / 2**30:.2f} GiB "
-        f"(TTree, ZSTD 5, as nutag.simulate writes it). Medians of {doc['repeats']} runs, "
+        f"({inp.get('format', 'TTree')}, ZSTD 5, as nutag simulate writes it). Medians of "
+        f"{doc['repeats']} runs, "
         f"interleaved; benchmark wall time {doc['benchmark_seconds'] / 60:.1f} min.", "",
         "| implementation | loop [s] | loop CPU [s] | events/s | start-up [s] | "
         "first event [s] | CPU [s] | peak RSS [MB] | vs hand | vs uproot | vs read |",

@@ -2,17 +2,19 @@
 
     .venv/bin/python -m benchmarks.run [--events N] [--repeats R] [--quick] [--markdown FILE]
 
-On the same cached input (>= N control-trigger Kmu2 events, benchmarks/input.py) it times, in
-fresh processes and interleaved round-robin so that the noise of a shared machine hits every
-implementation alike:
+On the same cached input (>= N control-trigger Kmu2 events as `nutag simulate` writes them:
+RNTuple, benchmarks/input.py) it times, in fresh processes and interleaved round-robin so that
+the noise of a shared machine hits every implementation alike:
 
-  read           hand-written C++ TTreeReader pure read of the columns the selection uses
-  hand           hand-written C++ TTreeReader loop doing benchmarks/kmu2_norm.yaml (-O2)
+  read           hand-written C++ RNTupleReader pure read of the columns the selection uses
+  hand           hand-written C++ RNTupleReader loop doing benchmarks/kmu2_norm.yaml (-O2)
   uproot         uproot + numpy/awkward doing the same (benchmarks/uproot_numpy.py)
   nutag 1T / 2T  nutag (config + graph + RunGraphs) on benchmarks/kmu2_norm.yaml
   full 1T / 2T   nutag on the default config's selections (every region and histogram that a
                  blinded data sample books), the input treated as the data sample
-  *-rntuple      prototypes on an RNTuple copy of the input (the proposed simulation format)
+  *-ttree        the TTreeReader loops and nutag on a TTree copy of the input (what the format
+                 is worth; the simulation wrote TTree before)
+  rdfc 1T / 2T   prototype: the nutag graph compiled ahead of time (benchmarks/rdf_compiled.cxx)
 
 then checks that the yields agree (cutflow of kmu2_norm, every cut, and the histograms),
 reads the storage-format study (TTree/RNTuple x ZSTD/zlib pure read on a subset), times the
@@ -130,12 +132,12 @@ def run_child(cmd: list[str], json_out: Path | None, env: dict[str, str]) -> dic
 
 
 def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, Path], work: Path,
-         with_full: bool, with_rntuple: bool) -> dict[str, tuple[list[str], Path | None]]:
+         with_full: bool, with_ttree: bool) -> dict[str, tuple[list[str], Path | None]]:
     """name -> (command, JSON output or None for stdout)."""
-    main = str(files["ttree"])
+    main = str(files["rntuple"])
     jobs: dict[str, tuple[list[str], Path | None]] = {
-        "read": ([str(exe), "read", main], None),
-        "hand": ([str(exe), "kmu2", main, str(work / "hand.hist.root")], None),
+        "read": ([str(exe), "read-ntuple", main], None),
+        "hand": ([str(exe), "kmu2-ntuple", main, str(work / "hand.hist.root")], None),
         "uproot": ([PY, "-m", "benchmarks.uproot_numpy", main, "--json",
                     str(work / "uproot.json")], work / "uproot.json"),
     }
@@ -148,19 +150,19 @@ def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, P
             cmd += ["--hist", str(work / f"{name}.hist.root")]
         jobs[name] = (cmd, out)
 
-    nutag("nutag-1", "norm-ttree", 1, hist=True)
-    nutag("nutag-2", "norm-ttree", 2)
+    nutag("nutag-1", "norm-rntuple", 1, hist=True)
+    nutag("nutag-2", "norm-rntuple", 2)
     if with_full:
-        nutag("full-1", "full-ttree", 1)
-        nutag("full-2", "full-ttree", 2)
-    if with_rntuple:
-        rnt = str(files["rntuple"])
-        jobs["read-rntuple"] = ([str(exe), "read-ntuple", rnt], None)
-        jobs["hand-rntuple"] = ([str(exe), "kmu2-ntuple", rnt], None)
-        nutag("nutag-rntuple-1", "norm-rntuple", 1)
-        if rdfc is not None:
-            jobs["rdfc-rntuple-1"] = ([str(rdfc), rnt, "1"], None)
-            jobs["rdfc-rntuple-2"] = ([str(rdfc), rnt, "2"], None)
+        nutag("full-1", "full-rntuple", 1)
+        nutag("full-2", "full-rntuple", 2)
+    if with_ttree:
+        tt = str(files["ttree"])
+        jobs["read-ttree"] = ([str(exe), "read", tt], None)
+        jobs["hand-ttree"] = ([str(exe), "kmu2", tt], None)
+        nutag("nutag-ttree-1", "norm-ttree", 1)
+    if rdfc is not None:
+        jobs["rdfc-1"] = ([str(rdfc), main, "1"], None)
+        jobs["rdfc-2"] = ([str(rdfc), main, "2"], None)
     return jobs
 
 
@@ -170,7 +172,8 @@ CORE = ("read", "hand", "uproot", "nutag-1", "nutag-2")
 def run_all(jobs: dict[str, tuple[list[str], Path | None]], repeats: int,
             env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     """Round-robin; the race's core (read, hand, uproot, nutag) ``repeats`` times, the full
-    analysis and the prototypes once less (at least once) to keep the run within ~15 min."""
+    analysis, the TTree copy and the prototype once less (at least once) to keep the run
+    within ~15 min."""
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in jobs}
     for rep in range(repeats):
         for name, (cmd, out) in jobs.items():
@@ -231,7 +234,8 @@ def agreement(runs: dict[str, list[dict[str, Any]]], work: Path) -> dict[str, An
 # --------------------------------------------------------------------------- extras
 def format_study(exe: Path, src: Path, entries: int, repeats: int, env: dict[str, str]
                  ) -> dict[str, Any]:
-    """Pure read of the selection's columns on TTree/RNTuple x ZSTD/zlib copies of a subset."""
+    """Pure read of the selection's columns on TTree/RNTuple x ZSTD/zlib copies of a subset
+    (the measurement behind the simulation's output format)."""
     files = {fmt: convert(src, fmt, entries=entries) for fmt in FORMATS}
     out: dict[str, Any] = {"entries": entries}
     runs: dict[str, list[dict[str, Any]]] = {fmt: [] for fmt in files}
@@ -295,10 +299,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="control-trigger events in the input (default 1e7; generated once)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per implementation")
     ap.add_argument("--quick", action="store_true",
-                    help="1e6 events, 1 repeat, no full analysis, RNTuple or format study")
+                    help="1e6 events, 1 repeat, no full analysis, TTree copy, compiled "
+                         "prototype or format study")
     ap.add_argument("--work", type=Path, default=WORK, help="cache and scratch directory")
     ap.add_argument("--no-full", action="store_true", help="skip the full-analysis runs")
-    ap.add_argument("--no-rntuple", action="store_true", help="skip the RNTuple prototypes")
+    ap.add_argument("--no-ttree", action="store_true",
+                    help="skip the runs on the TTree copy of the input")
+    ap.add_argument("--no-compiled", action="store_true",
+                    help="skip the compiled-graph prototype")
     ap.add_argument("--no-formats", action="store_true", help="skip the storage-format study")
     ap.add_argument("--no-sim", action="store_true", help="skip the simulation timing")
     ap.add_argument("--format-events", type=int, default=2_000_000)
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     if args.quick:
         args.events, args.repeats = min(args.events, 1e6), 1
-        args.no_full = args.no_rntuple = args.no_formats = True
+        args.no_full = args.no_ttree = args.no_compiled = args.no_formats = True
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -323,15 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     inp = ensure_input(n, work=work, regenerate=args.regenerate)
     main_file = inp.path
     if inp.n_entries > 1.2 * n:  # a bigger cached input: use a copy of its first n entries
-        main_file = convert(inp.path, "ttree-zstd", entries=n)
-    files = {"ttree": main_file}
-    if not args.no_rntuple:
-        files["rntuple"] = convert(main_file, "rntuple-zstd")
+        main_file = convert(inp.path, "rntuple-zstd", entries=n)
+    files = {"rntuple": main_file}
+    if not args.no_ttree:
+        files["ttree"] = convert(main_file, "ttree-zstd")
     exe = compile_hand_loop(work)
     cfgs = write_configs(work, files)
     info = machine()
-    rdfc = None if args.no_rntuple else compile_hand_loop(work, "rdf_compiled")
-    jobs = plan(exe, rdfc, cfgs, files, work, not args.no_full, not args.no_rntuple)
+    rdfc = None if args.no_compiled else compile_hand_loop(work, "rdf_compiled")
+    jobs = plan(exe, rdfc, cfgs, files, work, not args.no_full, not args.no_ttree)
     runs = run_all(jobs, args.repeats, env)
     check = agreement(runs, work)
     if not check["ok"]:
@@ -343,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                                               full=not args.quick)
     doc = {"machine": info, "input": {"file": str(main_file), "entries": runs["hand"][0]["entries"],
                                       "size_bytes": main_file.stat().st_size,
+                                      "format": "RNTuple",
                                       "generated": inp.n_generated,
                                       "gen_seconds": inp.gen_seconds, "gen_threads": inp.threads},
            "repeats": args.repeats, "runs": runs, "agreement": check, "formats": fmt,

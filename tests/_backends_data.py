@@ -49,8 +49,14 @@ selections: [selection.yaml]
 """
 
 
-def write_analysis(d: Path) -> Path:
-    """Write the ROOT files (many clusters, so Dask can split them) and the YAML into ``d``."""
+#: the input formats every backend test runs on (nutag simulate writes rntuple by default)
+FORMATS = ("ttree", "rntuple")
+
+
+def write_analysis(d: Path, output_format: str = "ttree") -> Path:
+    """Write the ROOT files (many clusters, so Dask and HTCondor chunks split them) and the YAML
+    into ``d``; ``output_format`` "ttree" or "rntuple", with ~250 entries per cluster either way
+    (an RNTuple cluster is set by its compressed size: 8 kB holds ~250 of these entries)."""
     ROOT = import_root()
     for name, (seed, n) in FILES.items():
         rng = np.random.default_rng(seed)
@@ -61,7 +67,14 @@ def write_analysis(d: Path) -> Path:
         if name == "data":
             del cols["tw"]
         opts = ROOT.RDF.RSnapshotOptions()
-        opts.fAutoFlush = 250
+        if output_format == "rntuple":
+            opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
+            opts.fApproxZippedClusterSize = 8000
+            opts.fMaxUnzippedClusterSize = 80000
+            opts.fMaxUnzippedPageSize = 8000
+        else:
+            opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kTTree
+            opts.fAutoFlush = 250
         df = ROOT.RDF.FromNumpy(cols).Define("trk", "ROOT::RVecD{p * 0.5, m2}")
         df.Snapshot("nutag", str(d / f"{name}.root"), list(cols) + ["trk"], opts)
     (d / "samples.yaml").write_text(SAMPLES_YAML)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from _backends_data import REPO, load, shim_env, write_analysis
+from _backends_data import FORMATS, REPO, load, shim_env, write_analysis
 
 from nutag.backends import condor, run_analysis_on, summary
 from nutag.backends.chunk import DONE, chunk_dirname
@@ -27,9 +27,10 @@ pytest.importorskip("htcondor2")
 CHUNK = 2000  # mc: 2800 entries in 2 files -> 2 chunks (one spans both); data: 2500 -> 2
 
 
-@pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
-    return load(write_analysis(tmp_path_factory.mktemp("condor_inputs")))
+@pytest.fixture(scope="module", params=FORMATS)
+def analysis(tmp_path_factory, request):
+    """The test analysis on TTree and on RNTuple inputs: every test runs on both."""
+    return load(write_analysis(tmp_path_factory.mktemp("condor_inputs"), request.param))
 
 
 @pytest.fixture(scope="module")

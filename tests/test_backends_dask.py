@@ -15,15 +15,16 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from _backends_data import load, shim_env, write_analysis  # noqa: E402
+from _backends_data import FORMATS, load, shim_env, write_analysis  # noqa: E402
 
 from nutag.backends import run_analysis_on, summary  # noqa: E402
 from nutag.backends import dask_backend as db  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
-    return load(write_analysis(tmp_path_factory.mktemp("dask_inputs")))
+@pytest.fixture(scope="module", params=FORMATS)
+def analysis(tmp_path_factory, request):
+    """The test analysis on TTree and on RNTuple inputs: every test runs on both."""
+    return load(write_analysis(tmp_path_factory.mktemp("dask_inputs"), request.param))
 
 
 @pytest.fixture(scope="module")

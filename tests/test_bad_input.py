@@ -327,6 +327,42 @@ def test_missing_tree(case: Case) -> None:
     assert "did you mean 'nutag'?" in err
 
 
+def _rntuple_copy(case: Case) -> Path:
+    """The toy data sample as an RNTuple, the format `nutag simulate` writes."""
+    from nutag.rootenv import import_root
+
+    ROOT = import_root()
+    dst = case.work / "data_rntuple.root"
+    opts = ROOT.RDF.RSnapshotOptions()
+    opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
+    ROOT.RDataFrame("nutag", str(case.toy_samples.parent / "data.root")).Snapshot(
+        "nutag", str(dst), "", opts)
+    return dst
+
+
+@pytest.mark.parametrize("keep", [30000, 0.9])
+def test_truncated_rntuple_input_file(case: Case, keep: float) -> None:
+    """A truncated RNTuple file, cut early (no anchor) or late (anchor and footer lost)."""
+    src = _rntuple_copy(case).read_bytes()
+    bad = case.work / "data_rntuple_truncated.root"
+    bad.write_bytes(src[:int(keep if keep > 1 else keep * len(src))])
+    samples = case.samples("files: [data.root]", f"files: [{bad}]")
+    err, out = case.run(case.config(samples=samples), subprocess=True)
+    assert "samples.data.files:" in err and str(bad) in err and "re-copy or re-produce" in err
+    # ROOT either recovers the keys it finds (refused: events would be missing) or gives up
+    assert "is truncated or was not closed" in err or "cannot open" in err
+    _no_results(out)
+
+
+def test_rntuple_input_with_another_name(case: Case) -> None:
+    good = _rntuple_copy(case)
+    samples = case.samples("{kind: data, files: [data.root]", "{kind: data, tree: nutga, "
+                           f"files: [{good}]")
+    err, _ = case.run(case.config(samples=samples))
+    assert "samples.data.tree: no tree or RNTuple 'nutga'" in err
+    assert "did you mean 'nutag'?" in err
+
+
 def _rewrite(src: Path, dst: Path, edit: str) -> Path:
     """A copy of a toy file through RDataFrame (``edit``: a Python expression on ``df``)."""
     from nutag.rootenv import import_root

@@ -20,11 +20,13 @@ def _example() -> str:
     return blocks[0]
 
 
-def _toy_config(work: Path) -> Path:
+def _toy_config(work: Path, output_format: str = "ttree") -> Path:
     sys.path.insert(0, str(REPO / "tests"))
     import toy_samples  # noqa: PLC0415
 
     samples = toy_samples.write_dataset(work / "toy", n=1500, seed=11)
+    if output_format == "rntuple":
+        toy_samples.to_rntuple(work / "toy")
     text = (REPO / "configs" / "default.yaml").read_text()
     text = text.replace("../data/default/samples.yaml", str(samples))
     text = text.replace("../", str(REPO) + "/")
@@ -33,8 +35,9 @@ def _toy_config(work: Path) -> Path:
     return path
 
 
-def test_interactive_example_in_docs_runs(tmp_path: Path) -> None:
-    config = _toy_config(tmp_path)
+@pytest.mark.parametrize("output_format", ["ttree", "rntuple"])
+def test_interactive_example_in_docs_runs(tmp_path: Path, output_format: str) -> None:
+    config = _toy_config(tmp_path, output_format)
     code = _example()
     assert 'config = "configs/default.yaml"' in code
     code = code.replace('config = "configs/default.yaml"', f"config = {str(config)!r}")

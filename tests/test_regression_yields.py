@@ -32,12 +32,18 @@ def _env() -> dict[str, str]:
     return env
 
 
-def produce(work: Path) -> dict:
-    """Toy inputs -> blinded 1-thread run -> {sample: {region: {raw, sumw, <histo>: bins}}}."""
+def produce(work: Path, output_format: str = "ttree") -> dict:
+    """Toy inputs -> blinded 1-thread run -> {sample: {region: {raw, sumw, <histo>: bins}}}.
+
+    ``output_format`` "rntuple" converts the toy files (written by uproot as TTree) to RNTuple
+    first: the same events must give the same reference, whatever the storage format.
+    """
     sys.path.insert(0, str(REPO / "tests"))
     import toy_samples  # noqa: PLC0415
 
     samples = toy_samples.write_dataset(work / "toy", n=1500, seed=7)
+    if output_format == "rntuple":
+        toy_samples.to_rntuple(work / "toy")
     text = (REPO / "configs" / "default.yaml").read_text()
     text = text.replace("../data/default/samples.yaml", str(samples))
     text = text.replace("../", str(REPO) + "/")  # selections, corrections, systematics
@@ -64,11 +70,12 @@ def produce(work: Path) -> dict:
     return ref
 
 
-def test_yields_match_reference(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output_format", ["ttree", "rntuple"])
+def test_yields_match_reference(tmp_path: Path, output_format: str) -> None:
     pytest.importorskip("uproot")
     pytest.importorskip("awkward")
-    got = produce(tmp_path)
-    if REGENERATE or not REFERENCE.exists():
+    got = produce(tmp_path, output_format)
+    if output_format == "ttree" and (REGENERATE or not REFERENCE.exists()):
         REFERENCE.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
         if not REGENERATE:
             pytest.skip(f"reference created at {REFERENCE}; commit it")

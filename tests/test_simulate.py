@@ -38,7 +38,9 @@ needs_generator = pytest.mark.skipif(_generator_available() is not None,
 _HASH_CPP = r"""
 #ifndef NUTAG_TEST_HASH
 #define NUTAG_TEST_HASH
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <ROOT/RVec.hxx>
 namespace nutag_test {
 inline ULong64_t fnv(const void* p, std::size_t n, ULong64_t h = 1469598103934665603ULL) {
@@ -75,8 +77,11 @@ def column_hashes(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def _norm_type(t: str) -> str:
     t = t.replace("ROOT::VecOps::RVec", "ROOT::RVec")
+    # an RNTuple reports fixed-width names for the same types (std::int32_t is int)
+    t = t.replace("std::int32_t", "int").replace("std::uint64_t", "ULong64_t")
     return {"Bool_t": "bool", "Int_t": "int", "Double_t": "double", "ULong64_t": "ULong64_t",
-            "unsigned long long": "ULong64_t", "unsigned long": "ULong64_t"}.get(t, t)
+            "unsigned long long": "ULong64_t", "unsigned long": "ULong64_t",
+            "std::uint64_t": "ULong64_t"}.get(t, t)  # RNTuple reports std::uint64_t
 
 
 # --------------------------------------------------------------------------- session fixtures
@@ -97,7 +102,20 @@ def produced(cfg, tmp_path_factory):
                                           chunk_size=CHUNK).path)
     out["nopresel"] = Path(P.produce_sample(P.mc_sample("kmu2", "kmu2", N, 13, preselect=False),
                                             cfg, base / "np", chunk_size=CHUNK).path)
+    out["ttree"] = Path(P.produce_sample(P.mc_sample("kmu2", "kmu2", N, 11,
+                                                     output_format="ttree"),
+                                         cfg, base / "tt", threads=2, chunk_size=CHUNK).path)
     return out
+
+
+def _dataset_class(path: str | os.PathLike) -> str:
+    """'RNTuple' or 'TTree': the class of the ``nutag`` key of a file."""
+    root = _root()
+    f = root.TFile.Open(os.fspath(path))
+    try:
+        return str(f.GetKey(P.TREE).GetClassName()).replace("ROOT::", "")
+    finally:
+        f.Close()
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +218,29 @@ def test_control_part_size_is_poisson_and_reproducible():
     assert n1 == n2 and abs(n1 - mean) < 5 * math.sqrt(mean)
 
 
+def test_dataset_format_key(tmp_path):
+    f = tmp_path / "ds.yaml"
+    f.write_text("mc:\n  a: {stream: kmu2, events: 10, seed: 1}\n")
+    assert load_dataset(f).format == "rntuple"  # the default
+    assert load_dataset().format == "rntuple"  # the default data set says so explicitly
+    f.write_text("format: ttree\nmc:\n  a: {stream: kmu2, events: 10, seed: 1}\n")
+    ds = load_dataset(f)
+    from nutag.simulate.dataset import sample_hash, sample_specs
+
+    assert ds.format == "ttree" and sample_specs(ds)[0].output_format == "ttree"
+    # the format is part of the sample hash: switching regenerates instead of reusing
+    cfg = load_sim_config(None)
+    other = sample_specs(load_dataset(f.with_name("ds.yaml")))[0]
+    rnt = P.SampleSpec(other.name, other.kind, other.parts, other.meta, "rntuple")
+    assert sample_hash(other, cfg, "x") != sample_hash(rnt, cfg, "x")
+    f.write_text("format: rntupel\nmc:\n  a: {stream: kmu2, events: 10, seed: 1}\n")
+    with pytest.raises(ConfigError, match=r"ds.yaml:1: format: unknown output format "
+                                          r"'rntupel'.*did you mean 'rntuple'"):
+        load_dataset(f)
+    with pytest.raises(ValueError, match="unknown output format 'root'"):
+        P.mc_sample("a", "kmu2", 10, 1, output_format="root")
+
+
 def test_cli_parser_and_overrides():
     import argparse
 
@@ -213,6 +254,11 @@ def test_cli_parser_and_overrides():
     assert all(m.events == 1000 for m in ds.mc) and set(ds.data.events.values()) == {1000}
     assert ds.data.seed == 5 and 5 not in {m.seed for m in ds.mc}
     assert ds.data.n_kaon_decays == 1e9
+    assert ds.format == "rntuple"
+    ds = resolve_dataset(parser.parse_args(["simulate", "--format", "ttree"]))
+    assert ds.format == "ttree"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["simulate", "--format", "hdf5"])
 
 
 # --------------------------------------------------------------------------- with the generator
@@ -223,6 +269,57 @@ def test_same_seed_same_content_for_1_and_2_workers(produced):
     assert len(h1["event_id"]) > 0
     for c in h1:
         assert np.array_equal(h1[c], h2[c]), f"column {c} differs between 1 and 2 workers"
+
+
+@needs_generator
+def test_rntuple_and_ttree_hold_the_same_entries(produced):
+    """The format changes how entries are stored, never which: every column, bit by bit."""
+    assert _dataset_class(produced["w1"]) == "RNTuple"
+    assert _dataset_class(produced["ttree"]) == "TTree"
+    hr, ht = column_hashes(produced["w1"]), column_hashes(produced["ttree"])
+    assert hr.keys() == ht.keys() and len(hr["event_id"]) > 0
+    for c in hr:
+        assert np.array_equal(hr[c], ht[c]), f"column {c} differs between RNTuple and TTree"
+    root = _root()
+    dr = root.RDataFrame(P.TREE, os.fspath(produced["w1"]))
+    dt = root.RDataFrame(P.TREE, os.fspath(produced["ttree"]))
+    for c in P.schema_columns("mc"):
+        assert _norm_type(str(dr.GetColumnType(c))) == _norm_type(str(dt.GetColumnType(c))), c
+    assert P.read_metadata(produced["w1"])["output_format"] == "rntuple"
+    assert P.read_metadata(produced["ttree"])["output_format"] == "ttree"
+    root_ = P.worker_init()
+    assert P.count_entries(root_, os.fspath(produced["ttree"])) == (len(ht["event_id"]), "ttree")
+    assert P.count_entries(root_, os.fspath(produced["w1"])) == (len(hr["event_id"]), "rntuple")
+
+
+@needs_generator
+def test_rntuple_keeps_chunk_clusters_and_splits_over_threads(produced):
+    """Merging copies every chunk's clusters (entry order = chunk order), and two threads
+    share the work of one file: RDataFrame hands each thread whole clusters."""
+    root = _root()
+    f = root.TFile.Open(os.fspath(produced["w1"]))
+    try:
+        desc = root.RNTupleReader.Open(f.Get(P.TREE)).GetDescriptor()
+        n_clusters = int(desc.GetNClusters())
+        meta = P.read_metadata(produced["w1"])
+        assert desc.GetNEntries() == meta["n_entries"]
+    finally:
+        f.Close()
+    assert n_clusters >= len(P.plan_chunks(N, CHUNK))
+    was = bool(root.IsImplicitMTEnabled())
+    root.EnableImplicitMT(2)
+    try:
+        df = root.RDataFrame(P.TREE, os.fspath(produced["w1"]))
+        # a short sleep per entry keeps the first thread busy, so the second range is sure to
+        # go to the second thread even on a loaded machine
+        slot = "std::this_thread::sleep_for(std::chrono::microseconds(40)); return (int)rdfslot_;"
+        per_slot = df.Define("slot_", slot).Histo1D(("slots", "", 2, 0, 2), "slot_")
+        counts = [per_slot.GetBinContent(1), per_slot.GetBinContent(2)]
+    finally:
+        root.DisableImplicitMT()
+        if was:
+            root.EnableImplicitMT()
+    assert sum(counts) == meta["n_entries"] and min(counts) > 0, counts
 
 
 @needs_generator

@@ -157,3 +157,20 @@ def write_dataset(out: Path, n: int = 2000, seed: int = 7) -> Path:
                  "control_downscaling: 100.0}}")
     (out / "samples.yaml").write_text("\n".join(lines) + "\n")
     return out / "samples.yaml"
+
+
+def to_rntuple(directory: Path) -> None:
+    """Rewrite every ``*.root`` toy file of ``directory`` as an RNTuple ``nutag`` (same columns,
+    same entries, same order), the format `nutag simulate` writes. uproot writes the toys as
+    TTree; RDataFrame converts them, so the reference yields can be checked on both formats."""
+    from nutag.rootenv import import_root  # noqa: PLC0415
+
+    ROOT = import_root()
+    for path in sorted(directory.glob("*.root")):
+        opts = ROOT.RDF.RSnapshotOptions()
+        opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
+        opts.fCompressionAlgorithm = ROOT.RCompressionSetting.EAlgorithm.kZSTD
+        opts.fCompressionLevel = 5
+        tmp = path.with_name(f".{path.name}.rntuple")
+        ROOT.RDataFrame("nutag", str(path)).Snapshot("nutag", str(tmp), "", opts)
+        tmp.replace(path)

@@ -324,7 +324,8 @@ def run_closure(config: Path | None = None, *, scale: float = 100.0, events: int
     mc = closure_mc(options, scale=scale, events=events, signal_events=signal_events, seed=seed)
     default = load_dataset(DEFAULT_DATASET)
     ds = Dataset(path="<nutag closure>", sim_config=default.sim_config, output=str(samples_dir),
-                 chunk_size=default.chunk_size, mc=tuple(mc), data=None)
+                 chunk_size=default.chunk_size, mc=tuple(mc), data=None,
+                 format=default.format)
     n_threads = int(threads or os.cpu_count() or 1)
     produced = produce_dataset(ds, samples_dir, threads=n_threads,
                                cfg=load_sim_config(ds.sim_config))

@@ -156,7 +156,9 @@ def candidate_hook(analysis: Analysis, sample: Sample, blinded: bool
         if is_distributed(node):
             return {ASNUMPY: node.AsNumpy([*names, "event_id"], lazy=True)}
         out = {f"take:{c}": node.Take["double"](c) for c in names}
-        out["take:event_id"] = node.Take["ULong64_t"]("event_id")
+        # the column's own type: ULong64_t in a TTree, std::uint64_t (unsigned long, a
+        # different C++ type) in an RNTuple, and Take must name it exactly
+        out["take:event_id"] = node.Take[str(node.GetColumnType("event_id"))]("event_id")
         return out
 
     return hook

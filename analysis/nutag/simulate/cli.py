@@ -17,6 +17,7 @@ from pathlib import Path
 from ..argtypes import non_negative_int, positive_int
 from ..config import load_yaml
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
+from .produce import OUTPUT_FORMATS
 
 log = logging.getLogger("nutag.simulate")
 
@@ -26,11 +27,13 @@ EPILOG = """examples:
   nutag simulate my-sim.yaml --output data/mine --events 50000 --seed 7
   nutag simulate --samples kmu2 signal  only these samples of the data set
   nutag simulate --n-kaon-decays 1e11   pseudo-data for fewer K+ decays
+  nutag simulate --format ttree --output data/ttree   TTree files instead of RNTuple
   nutag simulate --backend dask --workers 8          chunks on a Dask LocalCluster
   nutag simulate --backend dask --scheduler tcp://host:8786
   nutag simulate --backend condor --flavour longlunch  one HTCondor job per chunk
 
-The output directory gets one <sample>.root per sample, samples.yaml (the sample file for
+The output directory gets one <sample>.root per sample (RNTuple "nutag" unless the data set's
+`format:` or --format says ttree; ZSTD level 5), samples.yaml (the sample file for
 `nutag run`) and manifest.json (written last; what makes a directory complete).
 Same seeds -> the same events for any --threads and any --backend."""
 
@@ -59,6 +62,10 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
                    help="N_K of the pseudo-data (default from the data set)")
     p.add_argument("--chunk-size", type=positive_int, default=None,
                    help="entries per chunk (default from the data set)")
+    p.add_argument("--format", choices=tuple(OUTPUT_FORMATS), default=None,
+                   help="output format of the samples (default: the data set's 'format:', "
+                        "else rntuple, which reads ~1.5x faster than ttree); changing it "
+                        "regenerates the samples")
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     g = p.add_argument_group("distributed production (same output as --backend local)")
     g.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
@@ -103,6 +110,8 @@ def resolve_dataset(args: argparse.Namespace) -> Dataset:
     ds = dataclasses.replace(ds, mc=tuple(mc), data=data)
     if args.chunk_size is not None:
         ds = dataclasses.replace(ds, chunk_size=args.chunk_size)
+    if getattr(args, "format", None) is not None:
+        ds = dataclasses.replace(ds, format=args.format)
     return ds
 
 
