@@ -42,6 +42,12 @@ def headers() -> list[Path]:
     return sorted(p for p in base.rglob("*.hpp"))
 
 
+def header_only_dir() -> Path:
+    """Header-only RDataFrame helpers (e.g. the cutflow action): cling instantiates them in both
+    modes, the library is not built from them (it does not link libROOTDataFrame)."""
+    return include_dir() / "nutag" / "rdf"
+
+
 def sources() -> list[Path]:
     base = source_root() / "cpp" / "src"
     return sorted(base.rglob("*.cpp"))
@@ -62,8 +68,9 @@ def _newer_sources(lib: Path) -> list[Path]:
     A stale library whose headers changed is worse than slow: cling would call functions with
     the new declarations into the old binary. Such a library is never used silently.
     """
-    built = lib.stat().st_mtime
-    return [p for p in [*headers(), *sources()] if p.stat().st_mtime > built]
+    built, header_only = lib.stat().st_mtime, header_only_dir()
+    return [p for p in [*headers(), *sources()]
+            if p.stat().st_mtime > built and not p.is_relative_to(header_only)]
 
 
 def _guard_name(path: Path) -> str:
@@ -77,6 +84,23 @@ def _declare(root, code: str, what: str) -> None:
 
 
 _loaded_mode: str | None = None
+_rdf_helpers = False
+
+
+def declare_rdf_helpers() -> None:
+    """Declare the header-only RDataFrame helpers (``nutag/rdf/``) to cling, once.
+
+    ``graph.build_graph`` needs them whether or not the caller loaded the rest of nutag's C++
+    (a selection without ``nutag::`` calls does not need it); ``load_cpp`` declares them too.
+    """
+    global _rdf_helpers
+    if _rdf_helpers:
+        return
+    root = import_root()
+    root.gInterpreter.AddIncludePath(str(include_dir()))
+    for header in sorted(header_only_dir().glob("*.hpp")):
+        _declare(root, f'#include "{header}"', str(header))
+    _rdf_helpers = True
 
 
 def load_cpp(mode: str | None = None) -> str:
