@@ -90,8 +90,9 @@ _rdf_helpers = False
 def declare_rdf_helpers() -> None:
     """Declare the header-only RDataFrame helpers (``nutag/rdf/``) to cling, once.
 
-    ``graph.build_graph`` needs them whether or not the caller loaded the rest of nutag's C++
-    (a selection without ``nutag::`` calls does not need it); ``load_cpp`` declares them too.
+    Only when a graph books them (``graph.build_graph``, weighted samples): parsing them pulls in
+    RDataFrame's interface headers, measurable start-up that a data-only job does not need.
+    Independent of ``load_cpp`` (a selection without ``nutag::`` calls needs no other header).
     """
     global _rdf_helpers
     if _rdf_helpers:
@@ -136,9 +137,10 @@ def load_cpp(mode: str | None = None) -> str:
     if use_library:
         if root.gSystem.Load(str(lib)) < 0:
             raise RuntimeError(f"could not load {lib}; rebuild with `make build`")
+    header_only = header_only_dir()
     for header in headers():
-        if header.name == "LinkDef.h":
-            continue
+        if header.name == "LinkDef.h" or header.is_relative_to(header_only):
+            continue  # header-only RDataFrame helpers: declare_rdf_helpers, when a graph needs them
         _declare(root, f'#include "{header}"', str(header))
     if not use_library:
         for src in sources():
