@@ -75,12 +75,16 @@ def sumw_of(value: Any) -> float:
 
 def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str) -> CutflowEntry:
     """Book the cutflow row of the events passing ``node`` in the given shape."""
-    if mode == UNIT:
-        return CutflowEntry(cut, mode, (node.Count(),))
-    if mode == SUMS:
-        from .cpp import declare_rdf_helpers  # noqa: PLC0415
+    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
 
-        declare_rdf_helpers()
+    if mode == UNIT and is_distributed(node):
+        return CutflowEntry(cut, mode, (node.Count(),))
+    from .cpp import declare_rdf_helpers  # noqa: PLC0415
+
+    declare_rdf_helpers()
+    if mode == UNIT:
+        return CutflowEntry(cut, mode, (ROOT.nutag.book_count(ROOT.RDF.AsRNode(node)),))
+    if mode == SUMS:
         return CutflowEntry(cut, mode, (ROOT.nutag.book_cutflow(ROOT.RDF.AsRNode(node), WEIGHT),))
     return CutflowEntry(cut, mode, (node.Count(), node.Sum(WEIGHT), node.Sum(WEIGHT2)))
 
