@@ -40,7 +40,7 @@ class CutflowEntry:
 
     Why several shapes for the same three numbers: the cutflow is booked after every cut of
     every region, so its cost per event multiplies. ``unit`` (weight identically 1: data
-    without weight variations) books one ``Count`` and sum w = sum w^2 = count; ``sums`` books
+    without systematic sources) books one ``Count`` and sum w = sum w^2 = count; ``sums`` books
     one compiled ``nutag::CutflowHelper`` action filling all three; ``actions`` books
     ``Count`` + ``Sum(w)`` + ``Sum(w^2)``, for distributed dataframes, which accept only
     ROOT's built-in actions. All three give bit-identical numbers (integers; the same Kahan sums).
@@ -92,8 +92,8 @@ def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str) -> CutflowEntry:
 def cutflow_mode(kind: str, *, varied: bool, distributed: bool) -> str:
     """The cheapest exact cutflow booking for a sample (see :class:`CutflowEntry`).
 
-    ``varied``: the sample has systematic sources; its final sum w is then varied through the
-    general shapes, so data keeps a weight column only in that case.
+    ``varied``: the sample has systematic sources; its final sum w is then booked as a weighted
+    sum that ``VariationsFor`` can vary, for data as for MC.
     """
     if kind == "data" and not varied:
         return UNIT  # data's weight is the constant 1.0 unless a systematic source applies
