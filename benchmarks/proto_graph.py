@@ -1,15 +1,20 @@
-"""Prototype: what nutag's graph shape costs per event (measured, not used by nutag).
+"""What nutag's graph shape costs per event: the cutflow booking variants, measured.
 
-``nutag.graph.build_graph`` books, per cut of every region, Count + Sum(_w) + Sum(_w2) (the
-weighted cutflow) and the histograms with the weight column. This script books the same
+``nutag.graph.build_graph`` books a weighted cutflow row (count, sum w, sum w^2) after every cut
+of every region, and the histograms with the weight column. This script books the same
 selection (benchmarks/kmu2_norm.yaml) in variants and times each event loop in one process
 (JIT excluded, RDataFrame's own timer), so the cost of each design choice is a measurement:
 
-  nutag        as graph.build_graph: 3 actions per cut, weighted histograms      (51 results)
-  count-only   1 action per cut (Count); for data sum w = sum w^2 = count         (21 results)
-  hist-cutflow 1 action per cut: a 1-bin TH1D filled with _w (sumw and sumw2 from its
-               Sumw2 errors, bamboo style)                                        (21 results)
-  final-only   no cutflow: the final Count and the histograms                     (7 results)
+  three-actions Count + Sum(_w) + Sum(_w2) per cut (nutag before; distributed MC)  (51 results)
+  sums          1 compiled nutag::CutflowHelper action per cut (nutag, local MC)    (21 results)
+  count-only    1 Count per cut; sum w = sum w^2 = count (nutag, data)             (21 results)
+  hist-cutflow  1 action per cut: a 1-bin TH1D filled with _w (bamboo style)       (21 results)
+  stats         1 Stats(_one, _w) per cut (TStatistic)                             (21 results)
+  final-only    no cutflow: the final Count and the histograms                     (7 results)
+
+Not used by nutag, measured for the record: hist-cutflow and stats sum without Kahan
+compensation (their sum w differs from Sum's in the last digits) and TStatistic::Fill skips
+zero-weight events (its count is not the raw count).
 
 Run as ``python -m benchmarks.proto_graph CONFIG.yaml [--threads N] [--variants ...]``.
 """
@@ -23,11 +28,15 @@ import sys
 import time
 from typing import Any
 
-VARIANTS = ("nutag", "count-only", "hist-cutflow", "final-only")
+VARIANTS = ("three-actions", "sums", "count-only", "hist-cutflow", "stats", "final-only")
+#: variants booked by nutag.graph.book_cutflow_row
+_GRAPH_MODES = {"three-actions": "actions", "sums": "sums", "count-only": "unit"}
 _LOOP = re.compile(r"Finished event loop number \d+ \(([0-9.]+)s CPU, ([0-9.]+)s elapsed\)")
 
 
 def book(ROOT: Any, sample: Any, selection: Any, region: str, variant: str) -> tuple[Any, list]:
+    from nutag.graph import book_cutflow_row  # noqa: PLC0415
+
     df = ROOT.RDataFrame(sample.tree, sample.files[0])
     node = df.Define("_w", "static_cast<double>(1.0)").Define("_w2", "_w * _w")
     for col in selection.columns.values():
@@ -35,16 +44,16 @@ def book(ROOT: Any, sample: Any, selection: Any, region: str, variant: str) -> t
     booked: list[Any] = []
 
     def cutflow(n: Any) -> None:
-        if variant == "nutag":
-            booked.extend([n.Count(), n.Sum("_w"), n.Sum("_w2")])
-        elif variant == "count-only":
-            booked.append(n.Count())
+        if variant in _GRAPH_MODES:
+            booked.extend(book_cutflow_row(ROOT, "", n, _GRAPH_MODES[variant]).results)
         elif variant == "hist-cutflow":
             booked.append(n.Histo1D(ROOT.RDF.TH1DModel(f"cf{len(booked)}", "", 1, 0.0, 1.0),
-                                    "_zero", "_w"))
+                                    "_one", "_w"))
+        elif variant == "stats":
+            booked.append(n.Stats("_one", "_w"))
 
-    if variant == "hist-cutflow":
-        node = node.Define("_zero", "0.5")
+    if variant in ("hist-cutflow", "stats"):
+        node = node.Define("_one", "0.5")
     cutflow(node)
     for cut in selection.regions[region].cuts:
         node = node.Filter(selection.cuts[cut].expr, cut)

@@ -3,8 +3,9 @@
 //
 // It measures what nutag would gain by compiling the YAML selection ahead of time (code
 // generation from the YAML into a cached shared library; see BENCHMARKS.md "Proposed changes"):
-// the same nodes (one Define per YAML column, one named Filter per cut, Count + Sum(_w) +
-// Sum(_w2) after every cut, six weighted histograms), no JIT before the first event.
+// the same nodes (one Define per YAML column, one named Filter per cut, the cutflow nutag books
+// for a data sample after every cut — Count only, sum w = sum w^2 = count —, six weighted
+// histograms), no JIT before the first event.
 //
 // usage: rdf_compiled FILE THREADS [OUT.root]   (TTree or RNTuple input, detected by RDF)
 // stdout: one JSON object like hand_loop's.
@@ -110,8 +111,6 @@ int main(int argc, char** argv) {
     auto c = n.Count();
     counts.emplace_back(name, c);
     booked.emplace_back(c);
-    booked.emplace_back(n.Sum<double>("_w"));
-    booked.emplace_back(n.Sum<double>("_w2"));
   };
   ROOT::RDF::RNode node = n1;
   cutflow(node, "(all)");

@@ -42,6 +42,12 @@ def headers() -> list[Path]:
     return sorted(p for p in base.rglob("*.hpp"))
 
 
+def header_only_dir() -> Path:
+    """Header-only RDataFrame helpers (e.g. the cutflow action): cling instantiates them in both
+    modes, the library is not built from them (it does not link libROOTDataFrame)."""
+    return include_dir() / "nutag" / "rdf"
+
+
 def sources() -> list[Path]:
     base = source_root() / "cpp" / "src"
     return sorted(base.rglob("*.cpp"))
@@ -62,8 +68,9 @@ def _newer_sources(lib: Path) -> list[Path]:
     A stale library whose headers changed is worse than slow: cling would call functions with
     the new declarations into the old binary. Such a library is never used silently.
     """
-    built = lib.stat().st_mtime
-    return [p for p in [*headers(), *sources()] if p.stat().st_mtime > built]
+    built, header_only = lib.stat().st_mtime, header_only_dir()
+    return [p for p in [*headers(), *sources()]
+            if p.stat().st_mtime > built and not p.is_relative_to(header_only)]
 
 
 def _guard_name(path: Path) -> str:
@@ -77,6 +84,24 @@ def _declare(root, code: str, what: str) -> None:
 
 
 _loaded_mode: str | None = None
+_rdf_helpers = False
+
+
+def declare_rdf_helpers() -> None:
+    """Declare the header-only RDataFrame helpers (``nutag/rdf/``) to cling, once.
+
+    Only when a graph books them (``graph.build_graph``, weighted samples): parsing them pulls in
+    RDataFrame's interface headers, measurable start-up that a data-only job does not need.
+    Independent of ``load_cpp`` (a selection without ``nutag::`` calls needs no other header).
+    """
+    global _rdf_helpers
+    if _rdf_helpers:
+        return
+    root = import_root()
+    root.gInterpreter.AddIncludePath(str(include_dir()))
+    for header in sorted(header_only_dir().glob("*.hpp")):
+        _declare(root, f'#include "{header}"', str(header))
+    _rdf_helpers = True
 
 
 def load_cpp(mode: str | None = None) -> str:
@@ -112,9 +137,10 @@ def load_cpp(mode: str | None = None) -> str:
     if use_library:
         if root.gSystem.Load(str(lib)) < 0:
             raise RuntimeError(f"could not load {lib}; rebuild with `make build`")
+    header_only = header_only_dir()
     for header in headers():
-        if header.name == "LinkDef.h":
-            continue
+        if header.name == "LinkDef.h" or header.is_relative_to(header_only):
+            continue  # header-only RDataFrame helpers: declare_rdf_helpers, when a graph needs them
         _declare(root, f'#include "{header}"', str(header))
     if not use_library:
         for src in sources():

@@ -19,10 +19,13 @@ from typing import Any
 CutflowRow = dict[str, Any]  # {"cut": str, "raw": int, "sumw": float, "sumw2": float}
 
 
-def make_rows(entries: Iterable[tuple[str, Any, Any, Any]]) -> list[CutflowRow]:
-    """Turn booked (cut, count, sumw, sumw2) result pointers into rows (after the loop ran)."""
-    return [{"cut": cut, "raw": int(n.GetValue()), "sumw": float(w.GetValue()),
-             "sumw2": float(w2.GetValue())} for cut, n, w, w2 in entries]
+def make_rows(entries: Iterable[Any]) -> list[CutflowRow]:
+    """Turn booked cutflow entries (``graph.CutflowEntry``) into rows (after the loop ran)."""
+    rows = []
+    for entry in entries:
+        raw, sumw, sumw2 = entry.values()
+        rows.append({"cut": entry.cut, "raw": raw, "sumw": sumw, "sumw2": sumw2})
+    return rows
 
 
 def with_efficiencies(rows: list[CutflowRow]) -> list[CutflowRow]:

@@ -30,17 +30,87 @@ ExtraHook = Callable[[str, Any], Mapping[str, Any]]
 DataFrameFactory = Callable[[Sample], Any]
 
 
+#: how a cutflow row is booked (see :func:`book_cutflow_row`)
+UNIT, SUMS, ACTIONS = "unit", "sums", "actions"
+
+
+@dataclass(frozen=True)
+class CutflowEntry:
+    """One booked (not yet computed) cutflow row: raw count, sum w and sum w^2 after a cut.
+
+    Why several shapes for the same three numbers: the cutflow is booked after every cut of
+    every region, so its cost per event multiplies. ``unit`` (weight identically 1: data
+    without systematic sources) books one ``Count`` and sum w = sum w^2 = count; ``sums`` books
+    one compiled ``nutag::CutflowHelper`` action filling all three; ``actions`` books
+    ``Count`` + ``Sum(w)`` + ``Sum(w^2)``, for distributed dataframes, which accept only
+    ROOT's built-in actions. All three give bit-identical numbers (integers; the same Kahan sums).
+    """
+
+    cut: str
+    mode: str
+    results: tuple[Any, ...]
+
+    def values(self) -> tuple[int, float, float]:
+        """(raw, sumw, sumw2), after the loop ran."""
+        if self.mode == UNIT:
+            n = int(self.results[0].GetValue())
+            return n, float(n), float(n)
+        if self.mode == SUMS:
+            v = self.results[0].GetValue()
+            return int(v.n), float(v.sumw), float(v.sumw2)
+        n, w, w2 = self.results
+        return int(n.GetValue()), float(w.GetValue()), float(w2.GetValue())
+
+    @property
+    def sumw_result(self) -> Any:
+        """The booked result holding sum w (what ``VariationsFor`` varies); read its varied
+        values with :func:`sumw_of`."""
+        return self.results[0] if self.mode in (UNIT, SUMS) else self.results[1]
+
+
+def sumw_of(value: Any) -> float:
+    """sum w from the value of :attr:`CutflowEntry.sumw_result` (a number or CutflowSums)."""
+    return float(value.sumw) if hasattr(value, "sumw") else float(value)
+
+
+def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str) -> CutflowEntry:
+    """Book the cutflow row of the events passing ``node`` in the given shape."""
+    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
+
+    if mode == UNIT and is_distributed(node):
+        return CutflowEntry(cut, mode, (node.Count(),))
+    from .cpp import declare_rdf_helpers  # noqa: PLC0415
+
+    declare_rdf_helpers()
+    if mode == UNIT:
+        return CutflowEntry(cut, mode, (ROOT.nutag.book_count(ROOT.RDF.AsRNode(node)),))
+    if mode == SUMS:
+        return CutflowEntry(cut, mode, (ROOT.nutag.book_cutflow(ROOT.RDF.AsRNode(node), WEIGHT),))
+    return CutflowEntry(cut, mode, (node.Count(), node.Sum(WEIGHT), node.Sum(WEIGHT2)))
+
+
+def cutflow_mode(kind: str, *, varied: bool, distributed: bool) -> str:
+    """The cheapest exact cutflow booking for a sample (see :class:`CutflowEntry`).
+
+    ``varied``: the sample has systematic sources; its final sum w is then booked as a weighted
+    sum that ``VariationsFor`` can vary, for data as for MC.
+    """
+    if kind == "data" and not varied:
+        return UNIT  # data's weight is the constant 1.0 unless a systematic source applies
+    return ACTIONS if distributed else SUMS
+
+
 @dataclass
 class RegionResults:
     """Booked (not yet computed) results of one region of one sample.
 
-    ``cutflow`` rows are ``(cut, count, sumw, sumw2)`` result pointers after each cut, the
-    first row ``ALL_CUT`` being before any cut. ``node`` is the dataframe after the last cut.
+    ``cutflow`` rows are :class:`CutflowEntry` after each cut, the first row ``ALL_CUT`` being
+    before any cut. ``node`` is the dataframe after the last cut.
     """
 
     name: str
     histos: dict[str, Any]
-    cutflow: list[tuple[str, Any, Any, Any]]
+    cutflow: list[CutflowEntry]
     node: Any
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -168,9 +238,12 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     for wname in sorted({h.weight for h in histos if h.weight}):
         node = node.Define(f"{WEIGHT}_x_{wname}", f"{WEIGHT} * ({wname})")
 
-    total = (ALL_CUT, node.Count(), node.Sum(WEIGHT), node.Sum(WEIGHT2))
-    booked += total[1:]
-    prefixes: dict[tuple[str, ...], tuple[Any, tuple[str, Any, Any, Any]]] = {}
+    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
+
+    mode = cutflow_mode(kind, varied=bool(sources), distributed=is_distributed(df))
+    total = book_cutflow_row(ROOT, ALL_CUT, node, mode)
+    booked += total.results
+    prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
     regions: dict[str, RegionResults] = {}
     blinded_regions: list[str] = []
     for region in selection.regions.values():
@@ -187,8 +260,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 cut = selection.cuts[cut_name]
                 nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
                            f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
-                row = (cut_name, nxt.Count(), nxt.Sum(WEIGHT), nxt.Sum(WEIGHT2))
-                booked += row[1:]
+                row = book_cutflow_row(ROOT, cut_name, nxt, mode)
+                booked += row.results
                 prefixes[prefix] = (nxt, row)
             cur, row = prefixes[prefix]
             cutflow.append(row)
@@ -209,7 +282,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             res.extras = dict(extra(region.name, cur))
             booked += res.extras.values()
         regions[region.name] = res
-    log.debug("sample %s: %d regions, %d results booked", sample.name, len(regions), len(booked))
+    log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
+              len(regions), len(booked), mode)
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
@@ -233,7 +307,7 @@ def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False)
         if not g.sources:
             continue
         names = list(g.regions)
-        finals = [g.regions[r].cutflow[-1][2] for r in names]
+        finals = [g.regions[r].cutflow[-1].sumw_result for r in names]
         maps = [vfor(r) for r in finals] if vfor else _vfor(finals, distributed=distributed)
         g.variations = dict(zip(names, maps))
         n += len(maps)

@@ -114,9 +114,10 @@ def is_distributed(graphs: list[SampleGraph]) -> bool:
 def _variation_values(rmap: Any) -> dict[str, float]:
     if rmap is None:
         return {}
+    from .graph import sumw_of  # noqa: PLC0415
     from .systematics import variation_values  # noqa: PLC0415
 
-    return variation_values(rmap)
+    return variation_values(rmap, sumw_of)
 
 
 #: who triggers the loop of already-booked graphs (HTCondor rebuilds graphs in its jobs instead:
