@@ -162,8 +162,9 @@ void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
   }
   const double e = std::sqrt(p.Mag2());
   const double es = e * (1.0 + rng_.gauss() * em_resolution(cfg_, e));
-  lkr_.add(at.X() + rng_.gauss(0.0, cfg_.lkr_position_res),
-           at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res), es, t);
+  const double dy = rng_.gauss(0.0, cfg_.lkr_position_res);  // y first: fixed draw order (§1)
+  const double dx = rng_.gauss(0.0, cfg_.lkr_position_res);
+  lkr_.add(at.X() + dx, at.Y() + dy, es, t);
 }
 
 bool DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
@@ -214,19 +215,29 @@ void DetectorSim::add_hadron_shower(const Point& start, const Vector& dir_in, do
       e2 += q; x2 += q * x; y2 += q * y;
     }
   }
-  if (el > 0) lkr_.add(xl / el + rng_.gauss(0.0, cfg_.had_lateral_res),
-                       yl / el + rng_.gauss(0.0, cfg_.had_lateral_res),
-                       el * cfg_.lkr_hadron_response, t);
-  if (e1 > 0) muv1_.add(x1 / e1 + rng_.gauss(0.0, cfg_.muv1_position_res),
-                        y1 / e1 + rng_.gauss(0.0, cfg_.muv1_position_res), e1, t);
-  if (e2 > 0) muv2_.add(x2 / e2 + rng_.gauss(0.0, cfg_.muv2_position_res),
-                        y2 / e2 + rng_.gauss(0.0, cfg_.muv2_position_res), e2, t);
+  // position smearing: y drawn before x, in statements of their own (fixed draw order, §1)
+  if (el > 0) {
+    const double dy = rng_.gauss(0.0, cfg_.had_lateral_res);
+    const double dx = rng_.gauss(0.0, cfg_.had_lateral_res);
+    lkr_.add(xl / el + dx, yl / el + dy, el * cfg_.lkr_hadron_response, t);
+  }
+  if (e1 > 0) {
+    const double dy = rng_.gauss(0.0, cfg_.muv1_position_res);
+    const double dx = rng_.gauss(0.0, cfg_.muv1_position_res);
+    muv1_.add(x1 / e1 + dx, y1 / e1 + dy, e1, t);
+  }
+  if (e2 > 0) {
+    const double dy = rng_.gauss(0.0, cfg_.muv2_position_res);
+    const double dx = rng_.gauss(0.0, cfg_.muv2_position_res);
+    muv2_.add(x2 / e2 + dx, y2 / e2 + dy, e2, t);
+  }
   // Punch-through: shower leakage (and muons from pi/K decays inside it) reaching MUV3.
   const double ppt = std::min(0.3, cfg_.punch_through_prob * es / 20.0);
   if (rng_.bernoulli(ppt)) {
     const double s = (kZMuv3_mm - start.Z()) / dir.Z();
-    add_muv3_hit(start.X() + s * dir.X() + rng_.gauss(0.0, 300.0),
-                 start.Y() + s * dir.Y() + rng_.gauss(0.0, 300.0), t);
+    const double dy = rng_.gauss(0.0, 300.0);  // y first: fixed draw order (§1)
+    const double dx = rng_.gauss(0.0, 300.0);
+    add_muv3_hit(start.X() + s * dir.X() + dx, start.Y() + s * dir.Y() + dy, t);
   }
 }
 
@@ -307,12 +318,14 @@ void DetectorSim::add_calo_muon(const Point& start, const Vector& p, int charge,
       const double th0 = 0.0136 / pmom * std::sqrt(xx0) * (1.0 + 0.038 * std::log(xx0));
       double dx = 0, dy = 0, tx = 0, ty = 0;
       {
-        const double z1 = rng_.gauss(), z2 = rng_.gauss();
+        const double z1 = rng_.gauss();
+        const double z2 = rng_.gauss();
         dx = len * th0 * (z1 / std::sqrt(12.0) + z2 / 2.0);
         tx = z2 * th0;
       }
       {
-        const double z1 = rng_.gauss(), z2 = rng_.gauss();
+        const double z1 = rng_.gauss();
+        const double z2 = rng_.gauss();
         dy = len * th0 * (z1 / std::sqrt(12.0) + z2 / 2.0);
         ty = z2 * th0;
       }
@@ -337,9 +350,10 @@ void DetectorSim::charged_in_calo(int pdg, const Point& at, const Vector& p, dou
   const double e = std::sqrt(p.Mag2() + pdg_mass(pdg) * pdg_mass(pdg));
   if (a == 11) {
     if (!in_lkr_acceptance(at.X(), at.Y())) return;
-    lkr_.add(at.X() + rng_.gauss(0.0, cfg_.lkr_position_res),
-             at.Y() + rng_.gauss(0.0, cfg_.lkr_position_res),
-             e * (1.0 + rng_.gauss() * em_resolution(cfg_, e)), t);
+    const double z = rng_.gauss();  // energy, y, x: fixed draw order (§1)
+    const double dy = rng_.gauss(0.0, cfg_.lkr_position_res);
+    const double dx = rng_.gauss(0.0, cfg_.lkr_position_res);
+    lkr_.add(at.X() + dx, at.Y() + dy, e * (1.0 + z * em_resolution(cfg_, e)), t);
     return;
   }
   // charged pion: first inelastic interaction after an exponential number of lambda_I
@@ -379,10 +393,13 @@ double DetectorSim::kink_tail_delta(const Point& at_straw1, const Vector& p_upst
   }
   const double a = ncore > 0 ? 1.0 - std::min(1.0, cfg_.misreco_kink_core_fraction) : 1.0;
   double delta;
-  if (a < 1.0 && rng_.uniform() >= a)
-    delta = -w + (core[std::min(ncore - 1, static_cast<int>(rng_.uniform() * ncore))] + rng_.uniform()) * step;
-  else
+  if (a < 1.0 && rng_.uniform() >= a) {
+    const int pick = core[std::min(ncore - 1, static_cast<int>(rng_.uniform() * ncore))];
+    delta = -w + (pick + rng_.uniform()) * step;  // cell, then position in it (fixed order, §1)
+  }
+  else {
     delta = w * (2.0 * rng_.uniform() - 1.0);
+  }
   const int cell = std::min(kGrid - 1, std::max(0, static_cast<int>((delta + w) / step)));
   bool in_core = false;
   for (int k = 0; k < ncore && !in_core; ++k) in_core = core[k] == cell;

@@ -107,7 +107,8 @@ void add_pileup(const SimConfig& c, Rng& rng, DetectorSim& det, const Muv3Region
   const int nm = rng.poisson(c.muv3_accidental_rate * 2.0 * w * kNsPerMHz);
   for (int i = 0; i < nm; ++i) {
     const double h = muv3_half();
-    const double x = rng.uniform(-h, h), y = rng.uniform(-h, h);
+    const double x = rng.uniform(-h, h);
+    const double y = rng.uniform(-h, h);
     const double t = rng.uniform(-w, w);
     if (forced.contains(x, y, t)) continue;
     det.add_muv3_hit(x, y, t);
@@ -117,8 +118,9 @@ void add_pileup(const SimConfig& c, Rng& rng, DetectorSim& det, const Muv3Region
   const int nl = rng.poisson(c.lkr_accidental_rate * 2.0 * w * kNsPerMHz);
   for (int i = 0; i < nl; ++i) {
     const Point p = uniform_in_lkr(rng);
-    det.add_lkr_deposit(p.X(), p.Y(), c.lkr_cluster_threshold + rng.exponential(c.lkr_accidental_emean),
-                        rng.uniform(-w, w));
+    const double t = rng.uniform(-w, w);  // t before e: fixed draw order (§1)
+    const double e = c.lkr_cluster_threshold + rng.exponential(c.lkr_accidental_emean);
+    det.add_lkr_deposit(p.X(), p.Y(), e, t);
   }
   const int nc = rng.poisson(c.chod_accidental_rate * 2.0 * w * kNsPerMHz);
   for (int i = 0; i < nc; ++i) det.add_chod_candidate(rng.uniform(-w, w));
@@ -173,7 +175,9 @@ double overlay_halo_muon(const SimConfig& c, Rng& rng, DetectorSim& det, const P
   const Point at = forced_position(c, rng, nu_at, imp);
   const double r = std::hypot(at.X(), at.Y()), r0 = c.halo_radius_scale;
   weight *= imp * std::exp(-r / r0) / (2.0 * M_PI * r0 * r0) * M_PI * rf * rf;
-  const Vector dir = Vector(rng.gauss(0.0, c.halo_angle_spread), rng.gauss(0.0, c.halo_angle_spread), 1.0).Unit();
+  const double slope_y = rng.gauss(0.0, c.halo_angle_spread);  // y first: fixed draw order (§1)
+  const double slope_x = rng.gauss(0.0, c.halo_angle_spread);
+  const Vector dir = Vector(slope_x, slope_y, 1.0).Unit();
   const Line line{at, dir};
   // CHOD/NewCHOD and STRAW must miss it (forced, exact probability in the weight)
   const Point pc = extrapolate_to_z(line, kZNewChod_mm);
@@ -220,7 +224,9 @@ double overlay_neutral_shower(const SimConfig& c, Rng& rng, DetectorSim& det, co
   const Point at = forced_position(c, rng, nu_at, imp);
   const double weight = imp * c.neutral_accidental_rate * 2.0 * w * kNsPerMHz * M_PI * rf * rf /
                         lkr_area() * std::exp(-c.neutral_accidental_e_min / c.neutral_accidental_emean);
-  const Vector dir = Vector(rng.gauss(0.0, 1e-3), rng.gauss(0.0, 1e-3), 1.0).Unit();
+  const double slope_y = rng.gauss(0.0, 1e-3);  // y first: fixed draw order (§1)
+  const double slope_x = rng.gauss(0.0, 1e-3);
+  const Vector dir = Vector(slope_x, slope_y, 1.0).Unit();
   int layer = 7;
   const double zi = calo_depth_to_z(c, kZLkrFront_mm, dir.Z(), rng.exponential(1.0), layer);
   const double s = (zi - at.Z()) / dir.Z();
@@ -250,9 +256,12 @@ double force_opposite_muv3(const SimConfig& c, Rng& rng, DetectorSim& det, doubl
     cdf += pk;
   }
   n = std::max(n, 1);
-  for (int i = 0; i < n; ++i)
-    det.add_muv3_hit(region.sx * h * rng.uniform_pos(), region.sy * h * rng.uniform_pos(),
-                     rng.uniform(-w, w));
+  for (int i = 0; i < n; ++i) {
+    const double t = rng.uniform(-w, w);  // t, y, x: fixed draw order (§1)
+    const double y = region.sy * h * rng.uniform_pos();
+    const double x = region.sx * h * rng.uniform_pos();
+    det.add_muv3_hit(x, y, t);
+  }
   return -std::expm1(-mu);
 }
 
