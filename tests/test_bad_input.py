@@ -198,14 +198,14 @@ def test_identical_cuts_blind_and_not_blind_is_a_blinding_leak(case: Case) -> No
 
 
 def test_signal_region_overlapping_a_sideband(case: Case) -> None:
-    # the d_LKr side-band now starts at 50 mm, inside the 60 mm signal box
-    sel = case.selection("nutag.yaml", 'box_dlkr_sb_lo: {expr: "100.0"', 'box_dlkr_sb_lo: {expr: "50.0"')
+    # the d_LKr side-band now starts at 40 mm, inside the 50 mm signal box
+    sel = case.selection("nutag.yaml", 'box_dlkr_sb_lo: {expr: "100.0"', 'box_dlkr_sb_lo: {expr: "40.0"')
     cfg = case.config(nutag=sel)
     err, out = case.run(cfg, subprocess=True)
     line = case.line_of(cfg, "sideband_region: sb_dlkr")
     assert f"{cfg}:{line}: options.backgrounds.overlaid_kmu2.sideband_region: region 'signal' " \
            "and region 'sb_dlkr' overlap" in err
-    assert "box_dlkr_sb_lo = 50" in err and "make the boxes disjoint" in err
+    assert "box_dlkr_sb_lo = 40" in err and "make the boxes disjoint" in err
     _no_results(out)
 
 
@@ -241,16 +241,16 @@ def test_unknown_sample_in_options(case: Case) -> None:
 
 # --------------------------------------------------------------------------- units
 def test_unit_inside_a_box_constant(case: Case) -> None:
-    sel = case.selection("nutag.yaml", 'box_dlkr_sr:   {expr: "60.0"', 'box_dlkr_sr:   {expr: "60 mm"')
+    sel = case.selection("nutag.yaml", 'box_dlkr_sr:   {expr: "50.0"', 'box_dlkr_sr:   {expr: "50 mm"')
     err, _ = case.run(case.config(nutag=sel))
     line = case.line_of(sel, "box_dlkr_sr:")
-    assert f"{sel}:{line}: columns.box_dlkr_sr.expr: '60 mm' carries a unit" in err
-    assert 'expr: "60", unit: mm' in err
+    assert f"{sel}:{line}: columns.box_dlkr_sr.expr: '50 mm' carries a unit" in err
+    assert 'expr: "50", unit: mm' in err
 
 
 def test_box_constant_in_the_wrong_unit(case: Case) -> None:
-    sel = case.selection("nutag.yaml", 'box_dlkr_sr:   {expr: "60.0", unit: mm',
-                         'box_dlkr_sr:   {expr: "6.0", unit: cm')
+    sel = case.selection("nutag.yaml", 'box_dlkr_sr:   {expr: "50.0", unit: mm',
+                         'box_dlkr_sr:   {expr: "5.0", unit: cm')
     err, _ = case.run(case.config(nutag=sel))
     line = case.line_of(sel, "box_dlkr_sr:")
     assert f"{sel}:{line}: columns.box_dlkr_sr.unit: the constant is in cm but cuts.box_signal" \

@@ -4,8 +4,14 @@ Why MC only: the box must be fixed before unblinding; the data's signal region i
 here. Inputs are the fine MC histograms ``m2_vs_dlkr_fine`` (region ``tagged`` or
 ``tagged_relaxed``) of a results directory, scaled to expected counts with N_K / n_generated.
 
-Figures of merit: the Punzi FOM eps_s / (a/2 + sqrt(B)) with a = 1.64 (5 % one-sided, choice
-independent of the unknown signal normalisation) and S / sqrt(B) for reference.
+Figure of merit (ranking): the median discovery significance of a counting experiment,
+Z_A = sqrt(2 ((s + b) ln(1 + s/b) - s)) (Asimov; Cowan, Cranmer, Gross, Vitells, EPJ C 71 (2011)
+1554). It is the small-count form of the S / sqrt(B) the method calls for: S / sqrt(B) is its
+limit for s << b, but diverges when b -> 0, so on finite MC histograms it would pick a box
+around a single signal MC event with no background MC in it. With s ~ 0.2 and b ~ 0.03 events
+the difference matters. Also reported: S / sqrt(B) and the Punzi FOM eps_s / (a/2 + sqrt(B))
+(a = 1.64), which is independent of the signal normalisation but, for b << a^2/4, barely
+weighs the background (it prefers the largest box).
 
 Usage: ``python -m nutag.optimise results/<run> [--region tagged] [--json out.json]``.
 """
@@ -36,6 +42,18 @@ class BoxScore:
     eff_signal: float
     punzi: float
     s_over_sqrt_b: float
+    z_asimov: float
+
+
+def asimov_significance(s: float, b: float) -> float:
+    """Median discovery significance Z_A of s signal events over b expected background.
+
+    Z_A = sqrt(2 ((s + b) ln(1 + s/b) - s)); 0 when s <= 0 or b <= 0 (no MC background in the
+    box: the significance is then not estimable from the histograms, and such a box must not win).
+    """
+    if s <= 0.0 or b <= 0.0:
+        return 0.0
+    return math.sqrt(2.0 * ((s + b) * math.log1p(s / b) - s))
 
 
 def _array(h: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,7 +68,7 @@ def _array(h: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def scan(signal: np.ndarray, background: np.ndarray, xe: np.ndarray, ye: np.ndarray,
          m2_widths: Sequence[float], dlkr_maxes: Sequence[float]) -> list[BoxScore]:
-    """Score every box |m2| < w, 0 <= d < dmax whose edges fall on bin edges (others skipped)."""
+    """Score every box |m2| < w, 0 <= d < dmax whose edges fall on bin edges, best Z_A first."""
     total_s = float(signal.sum())
     out = []
     for w in m2_widths:
@@ -61,8 +79,10 @@ def scan(signal: np.ndarray, background: np.ndarray, xe: np.ndarray, ye: np.ndar
             b = float(background[np.ix_(xs, ys)].sum())
             eff = s / total_s if total_s > 0 else 0.0
             out.append(BoxScore(w, dmax, s, b, eff, eff / (PUNZI_A / 2 + math.sqrt(b)),
-                                s / math.sqrt(b) if b > 0 else math.inf))
-    return sorted(out, key=lambda r: (-r.punzi, r.m2_half_width, r.dlkr_max))  # ties: smaller box
+                                s / math.sqrt(b) if b > 0 else math.inf,
+                                asimov_significance(s, b)))
+    # ties: the smaller box
+    return sorted(out, key=lambda r: (-r.z_asimov, r.m2_half_width, r.dlkr_max))
 
 
 def optimise(results_dir: Path, region: str = "tagged",

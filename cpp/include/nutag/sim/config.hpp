@@ -131,7 +131,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 7.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
+  double nu_trigger_downscaling = 6.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -167,7 +167,7 @@ struct SimConfig {
   int misreco_force_invisible = 1;       // 1: K3pi pions other than the mu+ candidate forced to leave no STRAW track / CHOD candidate [choice]
   int misreco_force_muv3 = 1;            // 1: force >= 1 accidental MUV3 hit in time, opposite quadrant to the mu+ candidate [choice]
   int misreco_k3pi_only = 1;             // 1: generate only K+ -> pi+ pi+ pi- (the only channel with a charged hadron for the MUV1/2 shower) [choice]
-  double misreco_kink_core_radius = 100.0;   // mm, kink-tail importance core: nu line within this of the hadron's LKr impact (signal box 60 mm) [choice]
+  double misreco_kink_core_radius = 100.0;   // mm, kink-tail importance core: nu line within this of the hadron's LKr impact (signal box 50 mm) [choice]
   double misreco_kink_core_fraction = 0.5;  // share of forced kink tails drawn in that core; exact factor p/q [choice]
   int misreco_force_kink = 1;            // 1: the candidate pi+ decays between STRAW1 and STRAW4 and its kinked track is kept with the tail momentum (weight x probabilities) [choice]
   double misreco_radiative_fraction = 1.0;  // share of misreco entries generated as radiative Kmu2 (rest: K3pi kink, never passing the muon ID); exact weight / share [choice]
