@@ -36,6 +36,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=positive_int, default=None,
                    help="threads for the event loop (default: all cores)")
     p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
+    p.add_argument("--compile", dest="compile", action="store_const", const="on", default=None,
+                   help="compile the selection ahead of time or fail (default: NUTAG_COMPILE, "
+                        "else auto: compile, and fall back to the JIT if that fails)")
+    p.add_argument("--no-compile", dest="compile", action="store_const", const="off",
+                   help="JIT-compile every expression in cling (NUTAG_COMPILE=off)")
     p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
                    help="where the event loop runs (default: local)")
     d = p.add_argument_group("distributed (--backend dask|condor; docs/dask.md, docs/lxplus.md)")
@@ -68,8 +73,12 @@ def _backend_options(args: argparse.Namespace) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import os  # noqa: PLC0415
+
     from nutag.pipeline import run_analysis
 
+    if args.compile:  # read where the graph is built (nutag.compiled.compile_mode)
+        os.environ["NUTAG_COMPILE"] = args.compile
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
                            output=args.output, backend=args.backend,
                            backend_opts=_backend_options(args))

@@ -104,6 +104,15 @@ def declare_rdf_helpers() -> None:
     _rdf_helpers = True
 
 
+def loaded_mode() -> str | None:
+    """How nutag's C++ was loaded in this process ("library", "jit"), None if not yet.
+
+    The compiled selection (``nutag.compiled``) calls ``nutag::`` functions only when they live
+    in libnutag.so: functions cling compiled itself are invisible to a shared library.
+    """
+    return _loaded_mode
+
+
 def load_cpp(mode: str | None = None) -> str:
     """Declare nutag's C++ to cling; returns the mode used ("library" or "jit").
 

@@ -187,6 +187,15 @@ def _hist_weight_column(h: Histogram) -> str:
     return f"{WEIGHT}_x_{h.weight}" if h.weight else WEIGHT
 
 
+def _compiled_selection(sample: Sample, selection: Selection, node: Any) -> Any:
+    """The selection's columns and cuts compiled ahead of time for this sample's inputs
+    (:mod:`nutag.compiled`), or None: ``NUTAG_COMPILE=off``, or ``auto`` and it failed."""
+    from .compiled import applicable, prepare  # noqa: PLC0415
+
+    columns, cuts = applicable(selection, sample)
+    return prepare(columns, cuts, node, origin=", ".join(selection.files))
+
+
 def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 declare: Callable[[], None] | None = None,
                 extra_columns: Mapping[str, str] | None = None,
@@ -228,19 +237,30 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     for name, expr in (extra_columns or {}).items():
         node = _jit(lambda n=node, k=name, e=expr: n.Define(k, e), sample.loc,
                     f"extra_columns.{name}", f"column {expr!r}")
-    for col in selection.columns.values():
-        if kind in col.kinds:
-            node = _jit(lambda n=node, c=col: n.Define(c.name, c.expr), col.loc,
-                        f"columns.{col.name}", f"column expression {col.expr!r}")
+    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
+
+    distributed = is_distributed(df)
+    aot = None if distributed else _compiled_selection(sample, selection, node)
+
+    def jit_column(n: Any, col: Any) -> Any:
+        return _jit(lambda: n.Define(col.name, col.expr), col.loc, f"columns.{col.name}",
+                    f"column expression {col.expr!r}")
+
+    if aot is None:
+        for col in selection.columns.values():
+            if kind in col.kinds:
+                node = jit_column(node, col)
+    else:
+        for step, what in aot.plan.steps:
+            node = (aot.define_columns(node, what) if step == "lib"
+                    else jit_column(node, selection.columns[what]))
     if sources:
         node = systematics.apply_weights(node, sample)  # redefines WEIGHT and WEIGHT2
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
     for wname in sorted({h.weight for h in histos if h.weight}):
         node = node.Define(f"{WEIGHT}_x_{wname}", f"{WEIGHT} * ({wname})")
 
-    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
-
-    mode = cutflow_mode(kind, varied=bool(sources), distributed=is_distributed(df))
+    mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
     total = book_cutflow_row(ROOT, ALL_CUT, node, mode)
     booked += total.results
     prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
@@ -258,8 +278,11 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             prefix = region.cuts[: i + 1]
             if prefix not in prefixes:  # regions sharing leading cuts share filter nodes
                 cut = selection.cuts[cut_name]
-                nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
-                           f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
+                if aot is not None and aot.has_cut(cut_name):
+                    nxt = aot.filter(cur, cut_name)
+                else:
+                    nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
+                               f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
                 row = book_cutflow_row(ROOT, cut_name, nxt, mode)
                 booked += row.results
                 prefixes[prefix] = (nxt, row)

@@ -1,0 +1,190 @@
+"""The selection compiled ahead of time (nutag.compiled) means exactly what the jitted one does.
+
+Why in-process: both graphs are built in one process on the same toy inputs (tests/toy_samples),
+compiled and jitted, and compared number by number; the library of the default selection is
+compiled once (build/compiled/) and reused by every later run. Small selections that must be
+compiled afresh use a private cache directory, so what the compiler did can be counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import toy_samples  # noqa: E402
+
+from nutag import compiled, config, cpp, graph, pipeline  # noqa: E402
+from nutag.errors import ConfigError  # noqa: E402
+from nutag.rootenv import import_root  # noqa: E402
+from nutag.systematics import variation_values  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The toy inputs (TTree) and a default analysis config pointing at them."""
+    d = tmp_path_factory.mktemp("compiled_toy")
+    samples = toy_samples.write_dataset(d / "toy", n=1500, seed=7)
+    text = (REPO / "configs" / "default.yaml").read_text()
+    text = text.replace("../data/default/samples.yaml", str(samples)).replace("../", f"{REPO}/")
+    (d / "analysis.yaml").write_text(text)
+    return d
+
+
+def _numbers(graphs: list[Any]) -> dict[str, Any]:
+    """Every cutflow row (raw, sum w, sum w^2), histogram bin (content, error) and varied sum w."""
+    ROOT = import_root()
+    ROOT.RDF.RunGraphs([r for g in graphs for r in g.booked])
+    out: dict[str, Any] = {}
+    for g in graphs:
+        for name, reg in g.regions.items():
+            out[f"{g.name}/{name}/cutflow"] = [(e.cut, e.values()) for e in reg.cutflow]
+            for h, ptr in reg.histos.items():
+                hist = ptr.GetValue()
+                n = hist.GetNcells()
+                out[f"{g.name}/{name}/{h}"] = [(hist.GetBinContent(i), hist.GetBinError(i))
+                                               for i in range(n)]
+        for name, rmap in g.variations.items():
+            out[f"{g.name}/{name}/variations"] = variation_values(rmap, graph.sumw_of)
+    return out
+
+
+def _analysis_numbers(cfg: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("NUTAG_COMPILE", mode)
+    ana = pipeline.load(cfg)
+    return _numbers(pipeline.build_graphs(ana, blinded=True))
+
+
+def test_compiled_equals_jit_on_the_default_selection(toy: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bit-identical cutflows, histograms and systematic variations (shape Vary of straw_px...
+    flowing through the typed Defines), compiled vs jitted."""
+    loaded = len(compiled._LOADED)
+    aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch)
+    assert len(compiled._LOADED) >= max(loaded, 1)  # the compiled path was taken
+    jit = _analysis_numbers(toy / "analysis.yaml", "off", monkeypatch)
+    assert aot.keys() == jit.keys()
+    for key in jit:
+        assert aot[key] == jit[key], key
+    varied = [k for k in jit if k.endswith("/variations")]
+    assert varied and any(len(jit[k]) > 1 for k in varied)
+    assert any(v != jit[k]["nominal"] for k in varied for s, v in jit[k].items()
+               if s.startswith("straw_scale")), "a shape source must move some yield"
+    assert any(rows[-1][1][0] > 0 for k, rows in jit.items() if k.endswith("/cutflow"))
+
+
+# --------------------------------------------------------------------------- small selections
+SMALL = """\
+columns:
+  p_k:   {{expr: "std::sqrt(gtk_px * gtk_px + gtk_py * gtk_py + gtk_pz * gtk_pz)"}}
+  n_pos: {{expr: "(int)Sum(straw_charge > 0)"}}
+  {extra}
+cuts:
+  beam: {{expr: "p_k > 72.0 && p_k < 78.0"}}
+  one:  {{expr: "n_pos == 1"}}
+  {extra_cut}
+regions:
+  r: {{cuts: [beam, one{extra_region}]}}
+"""
+
+
+def _small(d: Path, extra: str = "", extra_cut: str = "", extra_region: str = "") -> Path:
+    path = d / "small.yaml"
+    path.write_text(SMALL.format(extra=extra, extra_cut=extra_cut, extra_region=extra_region))
+    return path
+
+
+def _mc_sample(toy: Path) -> config.Sample:
+    samples = config.load_samples(toy / "toy" / "samples.yaml")
+    return next(s for s in samples.values() if s.kind == "mc")
+
+
+def _small_numbers(toy: Path, sel: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
+                   declare: Any = cpp.load_cpp) -> dict[str, Any]:
+    monkeypatch.setenv("NUTAG_COMPILE", mode)
+    g = graph.build_graph(_mc_sample(toy), config.load_selection([sel]), blinded=False,
+                          declare=declare)
+    return _numbers([g])
+
+
+def test_cache_is_reused_and_keyed_by_the_source(toy: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    sel = _small(tmp_path)
+    runs = compiled.compiler_runs
+    first = _small_numbers(toy, sel, "on", monkeypatch)
+    assert compiled.compiler_runs == runs + 1
+    assert len(list((tmp_path / "cache").glob("*.so"))) == 1
+    second = _small_numbers(toy, sel, "on", monkeypatch)
+    assert compiled.compiler_runs == runs + 1, "the cached library must be reused"
+    assert first == second == _small_numbers(toy, sel, "off", monkeypatch)
+    assert [rows[-1][1][0] for k, rows in first.items() if k.endswith("/cutflow")][0] > 0
+
+    selection = config.load_selection([sel])
+    cols, cuts = list(selection.columns.values()), list(selection.cuts.values())
+    types = {"gtk_px": "double", "gtk_py": "double", "gtk_pz": "double",
+             "straw_charge": "ROOT::VecOps::RVec<int>"}
+    src = compiled.generate(compiled.plan(cols, cuts, types.get, nutag_linked=True))
+    cuts[0] = config.Cut(cuts[0].name, "p_k > 71.0 && p_k < 78.0", "", cuts[0].kinds,
+                         cuts[0].loc)
+    changed = compiled.generate(compiled.plan(cols, cuts, types.get, nutag_linked=True))
+    tc = compiled.toolchain()
+    assert tc.key(src) != tc.key(changed)
+    assert f'#line {selection.cuts["beam"].loc.line} "{sel}"' in src
+
+
+def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column calling a correctionlib function (declared in cling only) and what reads it are
+    booked jitted; the rest is compiled; the numbers equal the all-jitted graph's."""
+    from nutag.corrections import declare_corrections  # noqa: PLC0415
+
+    sel = _small(tmp_path, extra='sf: {expr: \'nutag_corr::detector::muon_id_sf(20.0, '
+                                 '"nominal")\'}\n  sf2: {expr: "2.0 * sf"}\n  '
+                                 'pk2: {expr: "p_k * 2.0"}',
+                 extra_cut='sf_ok: {expr: "sf2 > 0.0 && pk2 > 0.0"}', extra_region=", sf_ok")
+
+    def declare() -> None:
+        cpp.load_cpp()
+        declare_corrections([REPO / "corrections" / "detector.json"])
+
+    selection = config.load_selection([sel])
+    types = {"gtk_px": "double", "gtk_py": "double", "gtk_pz": "double",
+             "straw_charge": "ROOT::VecOps::RVec<int>"}
+    p = compiled.plan(list(selection.columns.values()), list(selection.cuts.values()),
+                      types.get, nutag_linked=True)
+    assert p.jitted == ["sf", "sf2", "sf_ok"]
+    assert [s for s, _ in p.steps] == ["lib", "jit", "jit", "lib"]
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    aot = _small_numbers(toy, sel, "on", monkeypatch, declare)
+    assert aot == _small_numbers(toy, sel, "off", monkeypatch, declare)
+
+
+def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """auto: the compiler's error (at the YAML file:line) is a warning, then the JIT path
+    raises nutag's ConfigError for the same place; on: the compile error itself."""
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    sel = _small(tmp_path, extra='bad: {expr: "p_k.R()"}')
+    line = config.load_selection([sel]).columns["bad"].loc.line
+    with caplog.at_level(logging.WARNING, logger="nutag.compiled"), \
+            pytest.raises(ConfigError) as err:
+        _small_numbers(toy, sel, "auto", monkeypatch)
+    assert (err.value.file, err.value.line, err.value.key) == (str(sel), line, "columns.bad")
+    assert f"{sel}:{line}:" in caplog.text and "error" in caplog.text
+    with pytest.raises(compiled.CompileError) as cerr:
+        _small_numbers(toy, sel, "on", monkeypatch)
+    assert cerr.value.first_error.startswith(f"{sel}:{line}:")
+
+
+def test_compile_mode() -> None:
+    assert compiled.compile_mode("ON") == "on"
+    with pytest.raises(ValueError, match="NUTAG_COMPILE"):
+        compiled.compile_mode("sometimes")
