@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from nutag import project
+from nutag.errors import NutagError
 from nutag.report import published
 from nutag.validate_cli import main
 
@@ -58,3 +59,23 @@ def test_incomplete_summary_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text(json.dumps({"n_sig": {"value": None}}))
     assert main(["project", str(tmp_path)]) == 1
     assert main(["project", str(tmp_path / "missing")]) == 1
+
+
+def test_projection_takes_the_expected_background_from_simulation() -> None:
+    # a pseudo-data set whose side-bands came out empty: data-driven b = 0 (+ an upper error)
+    summary = {**SUMMARY,
+               "background_total": {"value": 0.0, "stat_up": 0.016, "stat_down": 0.0,
+                                    "syst": 0.002, "complete": True},
+               "mc_truth_background": {"total": 0.034, "total_stat": 0.005}}
+    auto = project.projection_from_summary(summary)
+    assert auto["background_source"] == "simulation" and auto["n_bkg"] == pytest.approx(0.034)
+    one = auto["rows"][0]
+    assert one["expected_significance"] == pytest.approx(project.asimov_significance(0.3, 0.034))
+    assert one["n_bkg_err"] == pytest.approx(0.005)  # MC statistics: does not shrink with k
+    assert auto["rows"][2]["n_bkg_err"] == pytest.approx(10 * 0.005)
+    data = project.projection_from_summary(summary, background="data")
+    assert data["background_source"] == "data" and data["n_bkg"] == 0.0
+    assert math.isinf(data["rows"][0]["expected_significance"])
+    assert "b is the MC-truth background" in project.projection_markdown([auto])
+    with pytest.raises(NutagError):
+        project.projection_from_summary(SUMMARY, background="simulation")  # no MC truth in it

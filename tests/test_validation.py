@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,27 @@ def test_comparison_rows_blinded() -> None:
     rows = {r["quantity"]: r for r in comparison_rows(SUMMARY, published())}
     assert rows["expected signal N_sig"]["ratio"] == pytest.approx(0.25 / 0.208)
     assert rows["observed in signal region"]["nutag_text"] == "blinded"
-    assert rows["P(1 event | b) with nutag's b"]["nutag"] == pytest.approx(0.02 * 2.718281828 ** -0.02)
+    assert rows["P(1 event | b) with nutag's data-driven b"]["nutag"] == \
+        pytest.approx(0.02 * 2.718281828 ** -0.02)
+
+
+def test_comparison_rows_show_the_simulated_background_when_the_run_has_it() -> None:
+    summary = {**SUMMARY,
+               "backgrounds": {k: {**v, "extrapolation": {"samples": [s]}} for (k, v), s in
+                               zip(SUMMARY["backgrounds"].items(), ("overlay", "misreco"))},
+               "mc_truth_background": {"samples": {
+                   "overlay": {"value": 0.018, "stat": 0.004, "raw": 16},
+                   "misreco": {"value": 0.016, "stat": 0.002, "raw": 139}},
+                   "total": 0.034, "total_stat": 0.0045}}
+    rows = {r["quantity"]: r for r in comparison_rows(summary, published())}
+    ov = rows["background: overlaid Kmu2, simulation (MC truth in the signal region)"]
+    assert ov["nutag"] == pytest.approx(0.018) and ov["ratio"] == pytest.approx(0.018 / 0.030)
+    assert "(16 MC events)" in ov["nutag_text"]
+    assert rows["background total, simulation"]["nutag"] == pytest.approx(0.034)
+    assert rows["S/B, simulation"]["nutag"] == pytest.approx(0.25 / 0.034)
+    # the paper's probabilities use the expected (simulated) b, not the data-driven 0.02
+    assert rows["P(1 event | b) with nutag's simulated b"]["nutag"] == \
+        pytest.approx(0.034 * math.exp(-0.034))
 
 
 def test_calibration_choices_read_from_the_repository() -> None:

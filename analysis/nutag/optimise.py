@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .project import asimov_significance as _asimov
+
 HIST = "m2_vs_dlkr_fine"
 PUNZI_A = 1.64
 
@@ -46,14 +48,14 @@ class BoxScore:
 
 
 def asimov_significance(s: float, b: float) -> float:
-    """Median discovery significance Z_A of s signal events over b expected background.
+    """Z_A of :func:`nutag.project.asimov_significance`, but 0 when s <= 0 or b <= 0.
 
-    Z_A = sqrt(2 ((s + b) ln(1 + s/b) - s)); 0 when s <= 0 or b <= 0 (no MC background in the
-    box: the significance is then not estimable from the histograms, and such a box must not win).
+    Why 0 without background: a box with no background MC in it has a significance the
+    histograms cannot estimate (not an infinite one), and such a box must not win the scan.
     """
     if s <= 0.0 or b <= 0.0:
         return 0.0
-    return math.sqrt(2.0 * ((s + b) * math.log1p(s / b) - s))
+    return _asimov(s, b)
 
 
 def _array(h: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

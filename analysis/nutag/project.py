@@ -66,26 +66,50 @@ def _err(d: Mapping[str, Any], *keys: str) -> float:
 
 
 def projection_from_summary(summary: Mapping[str, Any], *, reference_n_k: float | None = None,
-                            factors: Sequence[float] = FACTORS) -> dict[str, Any]:
+                            factors: Sequence[float] = FACTORS,
+                            background: str = "auto") -> dict[str, Any]:
     """Projection of a results directory's summary.json (nutag's own s and b).
 
     With ``reference_n_k`` (e.g. the 2022 sample's 5e12) the run's expectations are first
     rescaled from its own N_K to it, so "1x" means the 2022 sample whatever the run's size.
+
+    ``background``: ``"simulation"`` takes b from the MC-truth background in the signal region
+    (``mc_truth_background``; its MC-statistics error does not shrink with more data),
+    ``"data"`` the data-driven side-band estimate (``background_total``; its side-band error
+    shrinks as 1/sqrt(k)), ``"auto"`` the simulation when the summary has it. Why simulation
+    first: a projection is an expectation, and the data-driven estimate of one (pseudo-)data set
+    is a Poisson draw of its side-bands — with 0 side-band events it is 0, which would project
+    a background-free experiment with infinite significance.
     """
+    if background not in ("auto", "simulation", "data"):
+        raise ValueError(f"background={background!r}: use 'auto', 'simulation' or 'data'")
     sig = summary.get("n_sig") or {}
-    tot = summary.get("background_total") or {}
-    if sig.get("value") is None or tot.get("value") is None:
+    mc = summary.get("mc_truth_background") or {}
+    use_mc = background == "simulation" or (background == "auto" and mc.get("total") is not None)
+    if use_mc and mc.get("total") is None:
+        raise NutagError("summary.json has no MC-truth background (mc_truth_background); rerun "
+                         "`nutag run` with background MC samples, or project the data-driven one")
+    tot = {} if use_mc else (summary.get("background_total") or {})
+    if sig.get("value") is None or (not use_mc and tot.get("value") is None):
         raise NutagError("summary.json has no signal or background expectation; rerun "
                          "`nutag run` to produce a complete results directory")
     n_k = summary.get("n_kaon_decays")
     r = reference_n_k / n_k if (reference_n_k and n_k) else 1.0
-    s, b = r * float(sig["value"]), r * float(tot["value"])
+    s = r * float(sig["value"])
     s_err = r * _err(sig, "stat", "syst")
-    b_stat = r * 0.5 * (float(tot.get("stat_up") or 0) + float(tot.get("stat_down") or 0))
-    b_err = math.hypot(b_stat, r * float(tot.get("syst") or 0))
+    if use_mc:
+        b, b_stat = r * float(mc["total"]), 0.0
+        b_err = r * float(mc.get("total_stat") or 0.0)
+        complete = True
+    else:
+        b = r * float(tot["value"])
+        b_stat = r * 0.5 * (float(tot.get("stat_up") or 0) + float(tot.get("stat_down") or 0))
+        b_err = math.hypot(b_stat, r * float(tot.get("syst") or 0))
+        complete = bool(tot.get("complete", True))
     out = {"source": "nutag", "n_kaon_decays_1x": r * n_k if n_k else None,
            "rescaled_from_n_kaon_decays": n_k if r != 1.0 else None,
-           "n_sig": s, "n_bkg": b, "background_complete": bool(tot.get("complete", True)),
+           "background_source": "simulation" if use_mc else "data",
+           "n_sig": s, "n_bkg": b, "background_complete": complete,
            "rows": project(s, b, s_err=s_err, b_err=b_err,
                            b_stat_rel=b_stat / b if b > 0 else 0.0, factors=factors)}
     return out
@@ -123,6 +147,11 @@ def projection_markdown(projections: Sequence[Mapping[str, Any]]) -> str:
                 f"{100 * r['p_at_least_1_given_b']:.1f} % | "
                 f"{100 * r['p_at_least_1_given_sb']:.1f} % | "
                 f"{'∞' if math.isinf(z) else f'{z:.2f}'} |")
+    sources = {"simulation": "MC-truth background in the signal region",
+               "data": "data-driven side-band estimate"}
+    for p in projections:
+        if p.get("background_source") in sources:
+            lines += ["", f"{p['source']}: b is the {sources[p['background_source']]}."]
     notes = [p for p in projections if not p.get("background_complete", True)]
     if notes:
         lines += ["", "**Warning:** a background of the nutag run could not be measured; "

@@ -98,6 +98,10 @@ def add_project_parser(sub: Sub) -> argparse.ArgumentParser:
                         "5e12 K+ decays)")
     p.add_argument("--published-only", action="store_true",
                    help="project only the published numbers (no results directory needed)")
+    p.add_argument("--background", choices=("auto", "simulation", "data"), default="auto",
+                   help="nutag's b: the MC-truth background in the signal region (simulation) "
+                        "or the data-driven side-band estimate (data); auto: simulation if the "
+                        "run has it")
     p.set_defaults(func=_cmd_project)
     return p
 
@@ -113,7 +117,8 @@ def _cmd_project(args: argparse.Namespace) -> int:
             raise NutagError("give a results directory, or --published-only")
         projections.append(project.projection_from_summary(
             project.read_summary(args.results_dir),
-            reference_n_k=None if args.own_n_k else published()["n_kaon_decays"]))
+            reference_n_k=None if args.own_n_k else published()["n_kaon_decays"],
+            background=args.background))
     projections.append(project.projection_from_published(published()))
     out = args.output or args.results_dir
     if out is not None:
