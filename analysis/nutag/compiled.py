@@ -452,11 +452,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 compiler_runs = 0
 
 
-def build(source: str, tc: Toolchain | None = None) -> Path:
+def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = False) -> Path:
     """The shared library of ``source``, from the cache or compiled into it.
 
     Atomic: the compiler writes a temporary file in the cache directory that is renamed into
     place, so two processes compiling the same key at once both end with a whole library.
+
+    A compiler error is remembered next to the source (``nutag_sel_<key>.failed``: the first
+    error line, then the compiler's output): with ``reuse_failure`` (``auto``) the same source
+    is not compiled again, its error is raised at once, so a broken selection costs the
+    compiler's time once and not on every run. A compiler that did not finish (killed by a
+    signal) leaves nothing behind.
     """
     global compiler_runs
     tc = tc or toolchain()
@@ -465,8 +471,13 @@ def build(source: str, tc: Toolchain | None = None) -> Path:
     lib = out_dir / f"nutag_sel_{key[:32]}.so"
     if lib.is_file():
         return lib
-    out_dir.mkdir(parents=True, exist_ok=True)
     src = lib.with_suffix(".cxx")
+    failed = lib.with_suffix(".failed")
+    if reuse_failure and failed.is_file():
+        first, _, text = failed.read_text(errors="replace").partition("\n")
+        raise CompileError(f"compiling the selection failed before ({src}, remembered in "
+                           f"{failed}; delete it to retry):\n{text[-4000:]}", first)
+    out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(src, source.encode())
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{lib.name}.", suffix=".tmp")
     os.close(fd)
@@ -476,11 +487,15 @@ def build(source: str, tc: Toolchain | None = None) -> Path:
         compiler_runs += 1
         r = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if r.returncode != 0:
+            first = first_error(r.stderr)
+            if r.returncode > 0 and _ERROR_LINE.search(r.stderr):
+                _write_atomic(failed, f"{first}\n{r.stderr}".encode())
             raise CompileError(f"compiling the selection failed ({src}):\n{r.stderr[-4000:]}",
-                               first_error(r.stderr))
+                               first)
         _publish(tmp, lib, 0o755)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    failed.unlink(missing_ok=True)
     log.info("compiled the selection in %.1f s: %s", time.perf_counter() - t0, lib)
     return lib
 
@@ -577,7 +592,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
         source = generate(p, origin=origin)
         tc = toolchain()
         ns = f"nutag_gen_{tc.key(source)[:16]}"  # distinct symbols for distinct selections
-        lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc)
+        lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc, reuse_failure=mode == "auto")
         scope = load(lib, ns)
     except CompileError as exc:
         if mode == "on":
