@@ -18,11 +18,17 @@ What the generated code looks like, and why it means what the jitted code means:
 * ``#line`` before each expression, so a compiler error names the YAML file and line;
 * ``define_columns(node, segment)`` books one run of consecutive compiled columns and
   ``filter(node, i)`` one named cut, so :func:`nutag.graph.build_graph` keeps its structure
-  (shared cut prefixes, a cutflow row after every cut, blinding).
+  (shared cut prefixes, a cutflow row after every cut, blinding);
+* the event weight (``static_cast<double>`` of the sample's weight expression), its square and
+  the histogram-weight products are compiled columns too, and ``book_h1``/``book_h2(node, i,
+  model)`` book histogram ``i`` as ``Histo1D<Tx, Tw>``/``Histo2D<Tx, Ty, Tw>`` of its columns'
+  types: the same action RDataFrame's jitted ``Histo1D`` instantiates, with no cling at all;
+  ``book_count``/``book_cutflow`` book the cutflow rows (``nutag/rdf/cutflow.hpp``) likewise.
 
 What is not compiled stays jitted, node by node: expressions naming what g++ cannot see (the
-correctionlib functions of ``nutag_corr``, names allowed only for cling) and every column or
-cut that reads such a column. ``NUTAG_COMPILE=auto|on|off`` chooses the policy
+correctionlib functions of ``nutag_corr``, names allowed only for cling), every column or
+cut that reads such a column (a jitted weight excepted: it is a double by construction) and
+every histogram of such a column. A compiler error is remembered by key (see :func:`build`). ``NUTAG_COMPILE=auto|on|off`` chooses the policy
 (:func:`compile_mode`); ``auto`` falls back to the jitted graph, with a warning naming the
 first compiler error, when the compiler is missing or fails.
 """
@@ -351,17 +357,25 @@ def generate(p: Plan, *, origin: str = "") -> str:
             w.add(f"  case {i}: return node.Histo{dim}D<{', '.join(hist.types)}>(model, {names});")
         w.add("  default: throw std::out_of_range(\"nutag: no such compiled histogram\");",
               "  }", "}", "")
-    w.add(f"}}  // namespace {NAMESPACE_PLACEHOLDER}")
+    w.add("ROOT::RDF::RResultPtr<ULong64_t> book_count(ROOT::RDF::RNode node) {",
+          "  return node.Count();", "}", "",
+          "ROOT::RDF::RResultPtr<nutag::CutflowSums> book_cutflow(ROOT::RDF::RNode node, "
+          "const std::string& weight) {", "  return nutag::book_cutflow(node, weight);", "}",
+          "", f"}}  // namespace {NAMESPACE_PLACEHOLDER}")
     return w.text()
 
 
-PROTOTYPES = """namespace {ns} {{
+PROTOTYPES = """#include "{sums}"
+namespace {ns} {{
 ROOT::RDF::RNode define_columns(ROOT::RDF::RNode node, int segment);
 ROOT::RDF::RNode filter(ROOT::RDF::RNode node, int cut);
 ROOT::RDF::RResultPtr<::TH1D> book_h1(ROOT::RDF::RNode node, int h,
                                       const ROOT::RDF::TH1DModel& model);
 ROOT::RDF::RResultPtr<::TH2D> book_h2(ROOT::RDF::RNode node, int h,
                                       const ROOT::RDF::TH2DModel& model);
+ROOT::RDF::RResultPtr<ULong64_t> book_count(ROOT::RDF::RNode node);
+ROOT::RDF::RResultPtr<nutag::CutflowSums> book_cutflow(ROOT::RDF::RNode node,
+                                                     const std::string& weight);
 }}"""
 
 
@@ -520,7 +534,10 @@ def load(lib: Path, ns: str) -> Any:
         raise CompileError(f"cannot load {lib}: {exc}", str(exc)) from exc
     if ROOT.gSystem.Load(str(lib)) < 0:
         raise CompileError(f"ROOT could not load {lib}")
-    if not ROOT.gInterpreter.Declare(PROTOTYPES.format(ns=ns)):
+    from .cpp import header_only_dir  # noqa: PLC0415
+
+    sums = (header_only_dir() / "cutflow_sums.hpp").as_posix()
+    if not ROOT.gInterpreter.Declare(PROTOTYPES.format(ns=ns, sums=sums)):
         raise CompileError(f"cling could not declare the entry points of {lib}")
     _LOADED[lib] = getattr(ROOT, ns)
     return _LOADED[lib]
@@ -545,6 +562,15 @@ class CompiledSelection:
     def filter(self, node: Any, name: str) -> Any:
         ROOT = import_root()
         return self.scope.filter(ROOT.RDF.AsRNode(node), list(self.plan.cuts).index(name))
+
+    def book_count(self, node: Any) -> Any:
+        """``Count`` of the events passing ``node`` (as ``nutag::book_count``)."""
+        return self.scope.book_count(import_root().RDF.AsRNode(node))
+
+    def book_cutflow(self, node: Any, weight: str) -> Any:
+        """The cutflow action of ``nutag/rdf/cutflow.hpp`` on ``node``, compiled here: cling
+        then never parses that header nor instantiates the action."""
+        return self.scope.book_cutflow(import_root().RDF.AsRNode(node), weight)
 
     def has_histogram(self, name: str) -> bool:
         return any(h.name == name for h in (*self.plan.h1, *self.plan.h2))

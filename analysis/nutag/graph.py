@@ -73,12 +73,19 @@ def sumw_of(value: Any) -> float:
     return float(value.sumw) if hasattr(value, "sumw") else float(value)
 
 
-def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str) -> CutflowEntry:
-    """Book the cutflow row of the events passing ``node`` in the given shape."""
+def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str,
+                     aot: Any = None) -> CutflowEntry:
+    """Book the cutflow row of the events passing ``node`` in the given shape; ``aot``: a
+    compiled selection (:class:`nutag.compiled.CompiledSelection`) that books it instead of
+    cling (the same action, compiled with the selection)."""
     from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
 
     if mode == UNIT and is_distributed(node):
         return CutflowEntry(cut, mode, (node.Count(),))
+    if aot is not None and mode == UNIT:
+        return CutflowEntry(cut, mode, (aot.book_count(node),))
+    if aot is not None and mode == SUMS:
+        return CutflowEntry(cut, mode, (aot.book_cutflow(node, WEIGHT),))
     from .cpp import declare_rdf_helpers  # noqa: PLC0415
 
     declare_rdf_helpers()
@@ -307,7 +314,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             node = jit_weight(node, col.name)
 
     mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
-    total = book_cutflow_row(ROOT, ALL_CUT, node, mode)
+    total = book_cutflow_row(ROOT, ALL_CUT, node, mode, aot)
     booked += total.results
     prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
     regions: dict[str, RegionResults] = {}
@@ -329,7 +336,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 else:
                     nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
                                f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
-                row = book_cutflow_row(ROOT, cut_name, nxt, mode)
+                row = book_cutflow_row(ROOT, cut_name, nxt, mode, aot)
                 booked += row.results
                 prefixes[prefix] = (nxt, row)
             cur, row = prefixes[prefix]
