@@ -8,6 +8,7 @@ compiled afresh use a private cache directory, so what the compiler did can be c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -37,22 +38,43 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+def _bins(hist: Any) -> list[tuple[float, float]]:
+    return [(hist.GetBinContent(i), hist.GetBinError(i)) for i in range(hist.GetNcells())]
+
+
 def _numbers(graphs: list[Any]) -> dict[str, Any]:
-    """Every cutflow row (raw, sum w, sum w^2), histogram bin (content, error) and varied sum w."""
+    """Every cutflow row (raw, sum w, sum w^2), histogram bin (content, error), varied sum w
+    and, for samples with systematic sources, every bin of every varied histogram."""
     ROOT = import_root()
+    varied = {f"{g.name}/{name}/{h}": ROOT.RDF.Experimental.VariationsFor(ptr)
+              for g in graphs if g.sources for name, reg in g.regions.items()
+              for h, ptr in reg.histos.items()}
     ROOT.RDF.RunGraphs([r for g in graphs for r in g.booked])
     out: dict[str, Any] = {}
     for g in graphs:
+        assert int(g.df.GetNRuns()) == 1
         for name, reg in g.regions.items():
             out[f"{g.name}/{name}/cutflow"] = [(e.cut, e.values()) for e in reg.cutflow]
             for h, ptr in reg.histos.items():
-                hist = ptr.GetValue()
-                n = hist.GetNcells()
-                out[f"{g.name}/{name}/{h}"] = [(hist.GetBinContent(i), hist.GetBinError(i))
-                                               for i in range(n)]
+                out[f"{g.name}/{name}/{h}"] = _bins(ptr.GetValue())
         for name, rmap in g.variations.items():
             out[f"{g.name}/{name}/variations"] = variation_values(rmap, graph.sumw_of)
+    for key, rmap in varied.items():
+        out[f"{key}/variations"] = variation_values(rmap, _bins)
     return out
+
+
+def _count_typed_histograms(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the histograms booked by a compiled library from now on."""
+    booked: list[str] = []
+    book = compiled.CompiledSelection.book_histogram
+
+    def counting(self: Any, node: Any, name: str, model: Any) -> Any:
+        booked.append(name)
+        return book(self, node, name, model)
+
+    monkeypatch.setattr(compiled.CompiledSelection, "book_histogram", counting)
+    return booked
 
 
 def _analysis_numbers(cfg: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -66,14 +88,19 @@ def test_compiled_equals_jit_on_the_default_selection(toy: Path,
     """Bit-identical cutflows, histograms and systematic variations (shape Vary of straw_px...
     flowing through the typed Defines), compiled vs jitted."""
     loaded = len(compiled._LOADED)
+    typed = _count_typed_histograms(monkeypatch)
     aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch)
     assert len(compiled._LOADED) >= max(loaded, 1)  # the compiled path was taken
+    assert typed, "the histograms must be booked by the library"
     jit = _analysis_numbers(toy / "analysis.yaml", "off", monkeypatch)
     assert aot.keys() == jit.keys()
     for key in jit:
         assert aot[key] == jit[key], key
     varied = [k for k in jit if k.endswith("/variations")]
     assert varied and any(len(jit[k]) > 1 for k in varied)
+    hvaried = [k for k in varied if k.count("/") == 3]  # sample/region/histogram/variations
+    assert any(jit[k]["nominal"] != v for k in hvaried for s, v in jit[k].items()
+               if s != "nominal"), "a source must move some histogram bin"
     assert any(v != jit[k]["nominal"] for k in varied for s, v in jit[k].items()
                if s.startswith("straw_scale")), "a shape source must move some yield"
     assert any(rows[-1][1][0] > 0 for k, rows in jit.items() if k.endswith("/cutflow"))
@@ -91,6 +118,10 @@ cuts:
   {extra_cut}
 regions:
   r: {{cuts: [beam, one{extra_region}]}}
+histograms:
+  p_k:    {{x: p_k, bins: [30, 72.0, 78.0]}}
+  n_pos:  {{x: n_pos, bins: [4, 0, 4], weight: p_k}}
+  px_pk:  {{x: gtk_px, bins: [20, -0.2, 0.2], y: p_k, ybins: [6, 72.0, 78.0], weight: n_pos}}
 """
 
 
@@ -106,11 +137,34 @@ def _mc_sample(toy: Path) -> config.Sample:
 
 
 def _small_numbers(toy: Path, sel: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
-                   declare: Any = cpp.load_cpp) -> dict[str, Any]:
+                   declare: Any = cpp.load_cpp, weight: str | None = None) -> dict[str, Any]:
     monkeypatch.setenv("NUTAG_COMPILE", mode)
-    g = graph.build_graph(_mc_sample(toy), config.load_selection([sel]), blinded=False,
-                          declare=declare)
+    sample = _mc_sample(toy)
+    if weight is not None:
+        sample = dataclasses.replace(sample, weight=weight)
+    g = graph.build_graph(sample, config.load_selection([sel]), blinded=False, declare=declare)
     return _numbers([g])
+
+
+TYPES = {"gtk_px": "double", "gtk_py": "double", "gtk_pz": "double",
+         "straw_charge": "ROOT::VecOps::RVec<int>", "weight": "double"}
+
+
+def _plan(sel: Path, weight: str = "weight") -> compiled.Plan:
+    """The plan build_graph makes for an MC sample of weight ``weight`` (toy input types)."""
+    selection = config.load_selection([sel])
+    loc = config.Loc("samples.yaml", 1)
+    hists = list(selection.histograms.values())
+    return compiled.plan(
+        list(selection.columns.values()), list(selection.cuts.values()), TYPES.get,
+        nutag_linked=True,
+        weights=[compiled.Column("_w", f"static_cast<double>({weight})", loc),
+                 compiled.Column("_w2", "_w * _w", loc)],
+        hist_weights=[compiled.Column(f"_w_x_{h.weight}", f"_w * ({h.weight})", loc)
+                      for h in hists if h.weight],
+        histograms=[(h.name, (h.x, *((h.y,) if h.y else ()),
+                              f"_w_x_{h.weight}" if h.weight else "_w")) for h in hists],
+        fixed_types={"_w": "double", "_w2": "double"})
 
 
 def test_cache_is_reused_and_keyed_by_the_source(toy: Path, tmp_path: Path,
@@ -174,14 +228,59 @@ def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Pa
     monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
     sel = _small(tmp_path, extra='bad: {expr: "p_k.R()"}')
     line = config.load_selection([sel]).columns["bad"].loc.line
-    with caplog.at_level(logging.WARNING, logger="nutag.compiled"), \
-            pytest.raises(ConfigError) as err:
-        _small_numbers(toy, sel, "auto", monkeypatch)
-    assert (err.value.file, err.value.line, err.value.key) == (str(sel), line, "columns.bad")
-    assert f"{sel}:{line}:" in caplog.text and "error" in caplog.text
-    with pytest.raises(compiled.CompileError) as cerr:
+    runs = compiled.compiler_runs
+    for attempt in range(2):  # the second run reuses the remembered failure: no compiler
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="nutag.compiled"), \
+                pytest.raises(ConfigError) as err:
+            _small_numbers(toy, sel, "auto", monkeypatch)
+        assert (err.value.file, err.value.line, err.value.key) == (str(sel), line, "columns.bad")
+        assert f"{sel}:{line}:" in caplog.text and "error" in caplog.text
+        assert compiled.compiler_runs == runs + 1, attempt
+    assert len(list((tmp_path / "cache").glob("*.failed"))) == 1
+    with pytest.raises(compiled.CompileError) as cerr:  # on: compiles again, for the full error
         _small_numbers(toy, sel, "on", monkeypatch)
     assert cerr.value.first_error.startswith(f"{sel}:{line}:")
+    assert compiled.compiler_runs == runs + 2
+
+
+def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weight, its square, the histogram weights and every histogram (1D, 2D, weighted)
+    come from the library, and the numbers equal the jitted graph's bin by bin."""
+    sel = _small(tmp_path)
+    p = _plan(sel)
+    assert p.jitted == []
+    assert [s for s, _ in p.weight_steps] == ["lib"] == [s for s, _ in p.hist_weight_steps]
+    assert [h.name for h in p.h1] == ["p_k", "n_pos"] and [h.name for h in p.h2] == ["px_pk"]
+    assert p.h2[0].types == ("double", "T_p_k", "T__w_x_n_pos")
+    booked = _count_typed_histograms(monkeypatch)
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    aot = _small_numbers(toy, sel, "on", monkeypatch)
+    assert sorted(booked) == ["n_pos", "p_k", "px_pk"]
+    assert aot == _small_numbers(toy, sel, "off", monkeypatch)
+    name = _mc_sample(toy).name
+    assert all(any(c > 0 for c, _ in aot[f"{name}/r/{h}"]) for h in ("p_k", "n_pos", "px_pk"))
+
+
+def test_correction_weight_stays_jitted(toy: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample weight calling a correction is jitted; its square, the histogram weights and
+    the histograms are compiled all the same (the weight is a double by construction)."""
+    from nutag.corrections import declare_corrections  # noqa: PLC0415
+
+    def declare() -> None:
+        cpp.load_cpp()
+        declare_corrections([REPO / "corrections" / "detector.json"])
+
+    weight = 'weight * nutag_corr::detector::muon_id_sf(20.0, "nominal")'
+    sel = _small(tmp_path)
+    p = _plan(sel, weight)
+    assert p.jitted == ["_w"] and [s for s, _ in p.weight_steps] == ["jit", "lib"]
+    assert len(p.h1) + len(p.h2) == 3
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    aot = _small_numbers(toy, sel, "on", monkeypatch, declare, weight=weight)
+    assert aot == _small_numbers(toy, sel, "off", monkeypatch, declare, weight=weight)
 
 
 def test_compile_mode() -> None:

@@ -18,11 +18,17 @@ What the generated code looks like, and why it means what the jitted code means:
 * ``#line`` before each expression, so a compiler error names the YAML file and line;
 * ``define_columns(node, segment)`` books one run of consecutive compiled columns and
   ``filter(node, i)`` one named cut, so :func:`nutag.graph.build_graph` keeps its structure
-  (shared cut prefixes, a cutflow row after every cut, blinding).
+  (shared cut prefixes, a cutflow row after every cut, blinding);
+* the event weight (``static_cast<double>`` of the sample's weight expression), its square and
+  the histogram-weight products are compiled columns too, and ``book_h1``/``book_h2(node, i,
+  model)`` book histogram ``i`` as ``Histo1D<Tx, Tw>``/``Histo2D<Tx, Ty, Tw>`` of its columns'
+  types: the same action RDataFrame's jitted ``Histo1D`` instantiates, with no cling at all;
+  ``book_count``/``book_cutflow`` book the cutflow rows (``nutag/rdf/cutflow.hpp``) likewise.
 
 What is not compiled stays jitted, node by node: expressions naming what g++ cannot see (the
-correctionlib functions of ``nutag_corr``, names allowed only for cling) and every column or
-cut that reads such a column. ``NUTAG_COMPILE=auto|on|off`` chooses the policy
+correctionlib functions of ``nutag_corr``, names allowed only for cling), every column or
+cut that reads such a column (a jitted weight excepted: it is a double by construction) and
+every histogram of such a column. A compiler error is remembered by key (see :func:`build`). ``NUTAG_COMPILE=auto|on|off`` chooses the policy
 (:func:`compile_mode`); ``auto`` falls back to the jitted graph, with a warning naming the
 first compiler error, when the compiler is missing or fails.
 """
@@ -56,7 +62,7 @@ MODES = ("auto", "on", "off")
 #: --cflags`` of the wheel), position-independent code for a shared library
 FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -115,24 +121,52 @@ class Item:
     params: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column the graph defines besides the YAML ones (the event weight and its square, the
+    histogram-weight products): name, C++ expression, where it comes from."""
+
+    name: str
+    expr: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Hist:
+    """A histogram booked typed: its columns (x, [y,] weight) and their C++ types."""
+
+    name: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+
+
 @dataclass
 class Plan:
     """What is compiled for one sample and what stays jitted.
 
     ``steps``: in YAML order, ``("lib", segment)`` for a run of compiled columns (booked by
-    ``define_columns(node, segment)``) or ``("jit", name)`` for a column booked jitted.
-    ``cuts``: cut name -> index of its compiled filter. Nothing here holds ROOT objects, so the
-    generated source (and the cache key) depends only on the YAML and the input types.
+    ``define_columns(node, segment)``) or ``("jit", name)`` for a column booked jitted;
+    ``weight_steps`` the same for the weight columns defined before them and
+    ``hist_weight_steps`` for the histogram-weight columns defined after them (and after the
+    systematic weights). ``cuts``: cut name -> its compiled filter; ``h1``/``h2``: the
+    histograms booked by ``book_h1``/``book_h2`` (index = position). Nothing here holds ROOT
+    objects, so the generated source (and the cache key) depends only on the YAML and the
+    input types.
     """
 
     steps: list[tuple[str, Any]] = field(default_factory=list)
     segments: list[list[Item]] = field(default_factory=list)
     cuts: dict[str, Item] = field(default_factory=dict)
     jitted: list[str] = field(default_factory=list)
+    weight_steps: list[tuple[str, Any]] = field(default_factory=list)
+    hist_weight_steps: list[tuple[str, Any]] = field(default_factory=list)
+    h1: list[Hist] = field(default_factory=list)
+    h2: list[Hist] = field(default_factory=list)
 
     @property
     def n_compiled(self) -> int:
-        return sum(len(s) for s in self.segments) + len(self.cuts)
+        return (sum(len(s) for s in self.segments) + len(self.cuts) + len(self.h1)
+                + len(self.h2))
 
 
 def _spellable(ctype: str) -> bool:
@@ -141,17 +175,33 @@ def _spellable(ctype: str) -> bool:
 
 
 def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
-         nutag_linked: bool) -> Plan:
+         nutag_linked: bool, weights: Sequence[Any] = (), hist_weights: Sequence[Any] = (),
+         histograms: Sequence[tuple[str, tuple[str, ...]]] = (),
+         fixed_types: dict[str, str] | None = None) -> Plan:
     """Decide, node by node, what is compiled; ``columns``/``cuts`` have name, expr, loc.
 
     ``column_type(name)`` returns the C++ type of a column of the dataframe the columns are
     defined on, or None if there is no such column. ``nutag_linked``: libnutag.so is loaded, so
     the library may call ``nutag::`` functions (when cling compiled them itself it cannot).
+    ``weights`` (defined before ``columns``) and ``hist_weights`` (after them) are
+    :class:`Column`; ``histograms`` are ``(name, (x, [y,] weight column))``, booked typed when
+    every column's type is known here. ``fixed_types``: columns whose type is known even when
+    they are jitted (``static_cast<double>(...)``).
     """
     out = Plan()
     compiled: set[str] = set()
     jitted: set[str] = set()
+    fixed = dict(fixed_types or {})
     namespaces = _NAMESPACES if nutag_linked else _NAMESPACES - {"nutag"}
+
+    def type_of(name: str) -> str | None:
+        """The C++ spelling of a column's type in the generated code, None if unknown."""
+        if name in compiled:
+            return f"T_{name}"
+        if name in jitted:
+            return fixed.get(name)
+        ctype = column_type(name)
+        return ctype if ctype is not None and _spellable(ctype) else None
 
     def params(expr: str) -> tuple[tuple[str, str], ...] | None:
         ps: list[tuple[str, str]] = []
@@ -160,12 +210,8 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
                 if name not in namespaces:
                     return None
                 continue
-            if name in jitted:
-                return None
-            if name in compiled:
-                ctype = f"T_{name}"
-            elif (ctype := column_type(name)) is not None:
-                if not _spellable(ctype):
+            if name in compiled or name in jitted or column_type(name) is not None:
+                if (ctype := type_of(name)) is None:
                     return None
             elif name in CPP_NAMES and name not in _CLING_ONLY:
                 continue
@@ -175,29 +221,40 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
                 ps.append((name, ctype))
         return tuple(ps)
 
-    segment: list[Item] = []
-    for col in columns:
-        ps = params(col.expr)
-        if ps is None:
-            if segment:
-                out.steps.append(("lib", len(out.segments)))
-                out.segments.append(segment)
-                segment = []
-            out.steps.append(("jit", col.name))
-            jitted.add(col.name)
-            out.jitted.append(col.name)
-            continue
-        segment.append(Item(col.name, col.expr, col.loc, ps))
-        compiled.add(col.name)
-    if segment:
-        out.steps.append(("lib", len(out.segments)))
-        out.segments.append(segment)
+    def add_columns(cols: Sequence[Any], steps: list[tuple[str, Any]]) -> None:
+        segment: list[Item] = []
+        for col in cols:
+            ps = params(col.expr)
+            if ps is None:
+                if segment:
+                    steps.append(("lib", len(out.segments)))
+                    out.segments.append(segment)
+                    segment = []
+                steps.append(("jit", col.name))
+                jitted.add(col.name)
+                out.jitted.append(col.name)
+                continue
+            segment.append(Item(col.name, col.expr, col.loc, ps))
+            compiled.add(col.name)
+        if segment:
+            steps.append(("lib", len(out.segments)))
+            out.segments.append(segment)
+
+    add_columns(weights, out.weight_steps)
+    add_columns(columns, out.steps)
     for cut in cuts:
         ps = params(cut.expr)
         if ps is None:
             out.jitted.append(cut.name)
         else:
             out.cuts[cut.name] = Item(cut.name, cut.expr, cut.loc, ps)
+    add_columns(hist_weights, out.hist_weight_steps)
+    for name, cols in histograms:
+        types = [type_of(c) for c in cols]
+        if any(t is None for t in types):
+            out.jitted.append(f"histogram {name}")
+            continue
+        (out.h1 if len(cols) == 2 else out.h2).append(Hist(name, tuple(cols), tuple(types)))
     return out
 
 
@@ -216,9 +273,10 @@ def include_lines() -> list[str]:
     from .cpp import headers, include_dir  # noqa: PLC0415
 
     base = include_dir()
-    lines = ["#include <cmath>", "#include <cstdint>", "#include <string>",
+    lines = ["#include <cmath>", "#include <cstdint>", "#include <stdexcept>", "#include <string>",
              "#include <type_traits>", "#include <utility>", "#include <vector>",
-             "#include <ROOT/RDataFrame.hxx>", "#include <ROOT/RVec.hxx>", "#include <TMath.h>"]
+             "#include <ROOT/RDataFrame.hxx>", "#include <ROOT/RVec.hxx>", "#include <TH1D.h>",
+             "#include <TH2D.h>", "#include <TMath.h>"]
     lines += [f'#include "{h.relative_to(base).as_posix()}"' for h in headers()
               if h.name != "LinkDef.h"]
     return lines
@@ -258,7 +316,9 @@ NAMESPACE_PLACEHOLDER = "NUTAG_GEN_NAMESPACE"
 
 def generate(p: Plan, *, origin: str = "") -> str:
     """The C++ source of a plan, in namespace :data:`NAMESPACE_PLACEHOLDER` (renamed after
-    hashing). Two entry points: ``define_columns(node, segment)`` and ``filter(node, cut)``."""
+    hashing). Entry points: ``define_columns(node, segment)``, ``filter(node, cut)`` and
+    ``book_h1``/``book_h2(node, histogram, model)`` (the typed ``Histo1D``/``Histo2D`` of the
+    histogram's columns)."""
     w = _Writer()
     w.add(f"// Generated by nutag.compiled from {origin or 'the YAML selection'}; do not edit.",
           *include_lines(), "", "using namespace std;  // cling's global context", "",
@@ -288,14 +348,34 @@ def generate(p: Plan, *, origin: str = "") -> str:
         item = p.cuts[name]
         w.add(f"  case {i}: return node.Filter(nutag_cut_{i}_{name}, {_column_list(item)}, "
               f"{_cpp_string(name)});")
-    w.add("  default: throw std::out_of_range(\"nutag: no such compiled cut\");", "  }", "}",
-          f"}}  // namespace {NAMESPACE_PLACEHOLDER}")
+    w.add("  default: throw std::out_of_range(\"nutag: no such compiled cut\");", "  }", "}", "")
+    for dim, hists in ((1, p.h1), (2, p.h2)):
+        w.add(f"ROOT::RDF::RResultPtr<::TH{dim}D> book_h{dim}(ROOT::RDF::RNode node, int h, "
+              f"const ROOT::RDF::TH{dim}DModel& model) {{", "  switch (h) {")
+        for i, hist in enumerate(hists):
+            names = ", ".join(_cpp_string(c) for c in hist.columns)
+            w.add(f"  case {i}: return node.Histo{dim}D<{', '.join(hist.types)}>(model, {names});")
+        w.add("  default: throw std::out_of_range(\"nutag: no such compiled histogram\");",
+              "  }", "}", "")
+    w.add("ROOT::RDF::RResultPtr<ULong64_t> book_count(ROOT::RDF::RNode node) {",
+          "  return node.Count();", "}", "",
+          "ROOT::RDF::RResultPtr<nutag::CutflowSums> book_cutflow(ROOT::RDF::RNode node, "
+          "const std::string& weight) {", "  return nutag::book_cutflow(node, weight);", "}",
+          "", f"}}  // namespace {NAMESPACE_PLACEHOLDER}")
     return w.text()
 
 
-PROTOTYPES = """namespace {ns} {{
+PROTOTYPES = """#include "{sums}"
+namespace {ns} {{
 ROOT::RDF::RNode define_columns(ROOT::RDF::RNode node, int segment);
 ROOT::RDF::RNode filter(ROOT::RDF::RNode node, int cut);
+ROOT::RDF::RResultPtr<::TH1D> book_h1(ROOT::RDF::RNode node, int h,
+                                      const ROOT::RDF::TH1DModel& model);
+ROOT::RDF::RResultPtr<::TH2D> book_h2(ROOT::RDF::RNode node, int h,
+                                      const ROOT::RDF::TH2DModel& model);
+ROOT::RDF::RResultPtr<ULong64_t> book_count(ROOT::RDF::RNode node);
+ROOT::RDF::RResultPtr<nutag::CutflowSums> book_cutflow(ROOT::RDF::RNode node,
+                                                     const std::string& weight);
 }}"""
 
 
@@ -386,11 +466,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 compiler_runs = 0
 
 
-def build(source: str, tc: Toolchain | None = None) -> Path:
+def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = False) -> Path:
     """The shared library of ``source``, from the cache or compiled into it.
 
     Atomic: the compiler writes a temporary file in the cache directory that is renamed into
     place, so two processes compiling the same key at once both end with a whole library.
+
+    A compiler error is remembered next to the source (``nutag_sel_<key>.failed``: the first
+    error line, then the compiler's output): with ``reuse_failure`` (``auto``) the same source
+    is not compiled again, its error is raised at once, so a broken selection costs the
+    compiler's time once and not on every run. A compiler that did not finish (killed by a
+    signal) leaves nothing behind.
     """
     global compiler_runs
     tc = tc or toolchain()
@@ -399,8 +485,13 @@ def build(source: str, tc: Toolchain | None = None) -> Path:
     lib = out_dir / f"nutag_sel_{key[:32]}.so"
     if lib.is_file():
         return lib
-    out_dir.mkdir(parents=True, exist_ok=True)
     src = lib.with_suffix(".cxx")
+    failed = lib.with_suffix(".failed")
+    if reuse_failure and failed.is_file():
+        first, _, text = failed.read_text(errors="replace").partition("\n")
+        raise CompileError(f"compiling the selection failed before ({src}, remembered in "
+                           f"{failed}; delete it to retry):\n{text[-4000:]}", first)
+    out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(src, source.encode())
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{lib.name}.", suffix=".tmp")
     os.close(fd)
@@ -410,11 +501,15 @@ def build(source: str, tc: Toolchain | None = None) -> Path:
         compiler_runs += 1
         r = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if r.returncode != 0:
+            first = first_error(r.stderr)
+            if r.returncode > 0 and _ERROR_LINE.search(r.stderr):
+                _write_atomic(failed, f"{first}\n{r.stderr}".encode())
             raise CompileError(f"compiling the selection failed ({src}):\n{r.stderr[-4000:]}",
-                               first_error(r.stderr))
+                               first)
         _publish(tmp, lib, 0o755)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    failed.unlink(missing_ok=True)
     log.info("compiled the selection in %.1f s: %s", time.perf_counter() - t0, lib)
     return lib
 
@@ -439,7 +534,10 @@ def load(lib: Path, ns: str) -> Any:
         raise CompileError(f"cannot load {lib}: {exc}", str(exc)) from exc
     if ROOT.gSystem.Load(str(lib)) < 0:
         raise CompileError(f"ROOT could not load {lib}")
-    if not ROOT.gInterpreter.Declare(PROTOTYPES.format(ns=ns)):
+    from .cpp import header_only_dir  # noqa: PLC0415
+
+    sums = (header_only_dir() / "cutflow_sums.hpp").as_posix()
+    if not ROOT.gInterpreter.Declare(PROTOTYPES.format(ns=ns, sums=sums)):
         raise CompileError(f"cling could not declare the entry points of {lib}")
     _LOADED[lib] = getattr(ROOT, ns)
     return _LOADED[lib]
@@ -465,6 +563,28 @@ class CompiledSelection:
         ROOT = import_root()
         return self.scope.filter(ROOT.RDF.AsRNode(node), list(self.plan.cuts).index(name))
 
+    def book_count(self, node: Any) -> Any:
+        """``Count`` of the events passing ``node`` (as ``nutag::book_count``)."""
+        return self.scope.book_count(import_root().RDF.AsRNode(node))
+
+    def book_cutflow(self, node: Any, weight: str) -> Any:
+        """The cutflow action of ``nutag/rdf/cutflow.hpp`` on ``node``, compiled here: cling
+        then never parses that header nor instantiates the action."""
+        return self.scope.book_cutflow(import_root().RDF.AsRNode(node), weight)
+
+    def has_histogram(self, name: str) -> bool:
+        return any(h.name == name for h in (*self.plan.h1, *self.plan.h2))
+
+    def book_histogram(self, node: Any, name: str, model: Any) -> Any:
+        """The typed ``Histo1D``/``Histo2D`` of histogram ``name`` on ``node`` (its columns and
+        their types are the plan's), an ``RResultPtr<TH1D>``/``<TH2D>`` as the jitted one."""
+        ROOT = import_root()
+        for i, h in enumerate(self.plan.h1):
+            if h.name == name:
+                return self.scope.book_h1(ROOT.RDF.AsRNode(node), i, model)
+        i = [h.name for h in self.plan.h2].index(name)
+        return self.scope.book_h2(ROOT.RDF.AsRNode(node), i, model)
+
 
 def _column_type_of(node: Any) -> Any:
     def column_type(name: str) -> str | None:
@@ -474,11 +594,12 @@ def _column_type_of(node: Any) -> Any:
 
 
 def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
-            mode: str | None = None, origin: str = "") -> CompiledSelection | None:
+            mode: str | None = None, origin: str = "", **extra: Any) -> CompiledSelection | None:
     """Plan, generate, compile (or find in the cache) and load the selection for ``node``.
 
     ``columns``/``cuts``: what applies to the sample, in YAML order; ``node`` the dataframe the
-    columns will be defined on (its column types are the inputs'). Returns None when nothing
+    columns will be defined on (its column types are the inputs'); ``extra``: the weights,
+    histogram weights, histograms and fixed types of :func:`plan`. Returns None when nothing
     is to be compiled (``off``, nothing compilable) or, under ``auto``, when compiling fails —
     then the caller books the jitted graph, whose errors are nutag's usual ConfigErrors.
     """
@@ -488,7 +609,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
     from . import cpp  # noqa: PLC0415
 
     linked = cpp.loaded_mode() == "library"
-    p = plan(columns, cuts, _column_type_of(node), nutag_linked=linked)
+    p = plan(columns, cuts, _column_type_of(node), nutag_linked=linked, **extra)
     if p.jitted:
         log.debug("left to cling: %s", ", ".join(p.jitted))
     if p.n_compiled == 0:
@@ -497,7 +618,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
         source = generate(p, origin=origin)
         tc = toolchain()
         ns = f"nutag_gen_{tc.key(source)[:16]}"  # distinct symbols for distinct selections
-        lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc)
+        lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc, reuse_failure=mode == "auto")
         scope = load(lib, ns)
     except CompileError as exc:
         if mode == "on":

@@ -73,12 +73,19 @@ def sumw_of(value: Any) -> float:
     return float(value.sumw) if hasattr(value, "sumw") else float(value)
 
 
-def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str) -> CutflowEntry:
-    """Book the cutflow row of the events passing ``node`` in the given shape."""
+def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str,
+                     aot: Any = None) -> CutflowEntry:
+    """Book the cutflow row of the events passing ``node`` in the given shape; ``aot``: a
+    compiled selection (:class:`nutag.compiled.CompiledSelection`) that books it instead of
+    cling (the same action, compiled with the selection)."""
     from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
 
     if mode == UNIT and is_distributed(node):
         return CutflowEntry(cut, mode, (node.Count(),))
+    if aot is not None and mode == UNIT:
+        return CutflowEntry(cut, mode, (aot.book_count(node),))
+    if aot is not None and mode == SUMS:
+        return CutflowEntry(cut, mode, (aot.book_cutflow(node, WEIGHT),))
     from .cpp import declare_rdf_helpers  # noqa: PLC0415
 
     declare_rdf_helpers()
@@ -187,13 +194,14 @@ def _hist_weight_column(h: Histogram) -> str:
     return f"{WEIGHT}_x_{h.weight}" if h.weight else WEIGHT
 
 
-def _compiled_selection(sample: Sample, selection: Selection, node: Any) -> Any:
-    """The selection's columns and cuts compiled ahead of time for this sample's inputs
+def _compiled_selection(sample: Sample, selection: Selection, node: Any, **extra: Any) -> Any:
+    """The selection's columns and cuts (and the ``extra`` of :func:`nutag.compiled.plan`:
+    weights, histograms) compiled ahead of time for this sample's inputs
     (:mod:`nutag.compiled`), or None: ``NUTAG_COMPILE=off``, or ``auto`` and it failed."""
     from .compiled import applicable, prepare  # noqa: PLC0415
 
     columns, cuts = applicable(selection, sample)
-    return prepare(columns, cuts, node, origin=", ".join(selection.files))
+    return prepare(columns, cuts, node, origin=", ".join(selection.files), **extra)
 
 
 def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
@@ -231,37 +239,82 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
 
     wexpr = sample.weight if kind == "mc" else "1.0"
     wloc = sample.where("weight")
-    node = _jit(lambda: root.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
-                f"samples.{sample.name}.weight", f"weight {wexpr!r}")
-    node = node.Define(WEIGHT2, f"{WEIGHT} * {WEIGHT}")
-    for name, expr in (extra_columns or {}).items():
-        node = _jit(lambda n=node, k=name, e=expr: n.Define(k, e), sample.loc,
-                    f"extra_columns.{name}", f"column {expr!r}")
+    histos = [h for h in selection.histograms.values() if kind in h.kinds]
     from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
+    from .compiled import Column  # noqa: PLC0415
 
     distributed = is_distributed(df)
-    aot = None if distributed else _compiled_selection(sample, selection, node)
+    # the weight, its square and the histogram weights: compiled with the selection when the
+    # dataframe is local (the weight is then planned before the selection, so not when extra
+    # columns, always jitted, come between the two)
+    weights = [Column(WEIGHT, f"static_cast<double>({wexpr})", wloc),
+               Column(WEIGHT2, f"{WEIGHT} * {WEIGHT}", wloc)]
+    hist_weights = [Column(f"{WEIGHT}_x_{w}", f"{WEIGHT} * ({w})", wloc)
+                    for w in sorted({h.weight for h in histos if h.weight})]
+
+    def jit_weight(n: Any, name: str) -> Any:
+        if name == WEIGHT:
+            return _jit(lambda: n.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
+                        f"samples.{sample.name}.weight", f"weight {wexpr!r}")
+        col = next(c for c in (*weights, *hist_weights) if c.name == name)
+        return n.Define(col.name, col.expr)
 
     def jit_column(n: Any, col: Any) -> Any:
         return _jit(lambda: n.Define(col.name, col.expr), col.loc, f"columns.{col.name}",
                     f"column expression {col.expr!r}")
+
+    def jit_step(n: Any, name: str) -> Any:
+        if name in selection.columns:
+            return jit_column(n, selection.columns[name])
+        return jit_weight(n, name)
+
+    def run_steps(n: Any, steps: list[tuple[str, Any]]) -> Any:
+        for step, what in steps:
+            n = aot.define_columns(n, what) if step == "lib" else jit_step(n, what)
+        return n
+
+    node = root
+    compile_weights = not extra_columns
+    if not compile_weights or distributed:
+        for col in weights:
+            node = jit_weight(node, col.name)
+    for name, expr in (extra_columns or {}).items():
+        node = _jit(lambda n=node, k=name, e=expr: n.Define(k, e), sample.loc,
+                    f"extra_columns.{name}", f"column {expr!r}")
+    aot = None
+    if not distributed:
+        aot = _compiled_selection(
+            sample, selection, node, weights=weights if compile_weights else (),
+            hist_weights=hist_weights,
+            histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
+                        for h in histos],
+            fixed_types={WEIGHT: "double", WEIGHT2: "double"})
+    if compile_weights and not distributed:
+        if aot is None:
+            for col in weights:
+                node = jit_weight(node, col.name)
+        else:
+            node = run_steps(node, aot.plan.weight_steps)
 
     if aot is None:
         for col in selection.columns.values():
             if kind in col.kinds:
                 node = jit_column(node, col)
     else:
-        for step, what in aot.plan.steps:
-            node = (aot.define_columns(node, what) if step == "lib"
-                    else jit_column(node, selection.columns[what]))
+        node = run_steps(node, aot.plan.steps)
     if sources:
         node = systematics.apply_weights(node, sample)  # redefines WEIGHT and WEIGHT2
-    histos = [h for h in selection.histograms.values() if kind in h.kinds]
-    for wname in sorted({h.weight for h in histos if h.weight}):
-        node = node.Define(f"{WEIGHT}_x_{wname}", f"{WEIGHT} * ({wname})")
+    # the compiled histogram weights and histograms read the weight as a double, as the
+    # cutflow action does: a systematic weight redefined as anything else leaves them jitted
+    typed = aot is not None and (not sources or str(node.GetColumnType(WEIGHT)) == "double")
+    if typed:
+        node = run_steps(node, aot.plan.hist_weight_steps)
+    else:
+        for col in hist_weights:
+            node = jit_weight(node, col.name)
 
     mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
-    total = book_cutflow_row(ROOT, ALL_CUT, node, mode)
+    total = book_cutflow_row(ROOT, ALL_CUT, node, mode, aot)
     booked += total.results
     prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
     regions: dict[str, RegionResults] = {}
@@ -283,7 +336,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 else:
                     nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
                                f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
-                row = book_cutflow_row(ROOT, cut_name, nxt, mode)
+                row = book_cutflow_row(ROOT, cut_name, nxt, mode, aot)
                 booked += row.results
                 prefixes[prefix] = (nxt, row)
             cur, row = prefixes[prefix]
@@ -294,6 +347,10 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 continue
             model = _model(ROOT, f"{sample.name}__{region.name}__{h.name}", h.title, h.bins,
                            h.ybins)
+            if typed and aot.has_histogram(h.name):
+                res.histos[h.name] = aot.book_histogram(cur, h.name, model)
+                booked.append(res.histos[h.name])
+                continue
             wcol = _hist_weight_column(h)
             if h.y is None:
                 call = (lambda n=cur, m=model, h=h, w=wcol: n.Histo1D(m, h.x, w))

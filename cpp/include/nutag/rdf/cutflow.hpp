@@ -20,6 +20,8 @@
 
 #include <RtypesCore.h>
 
+#include "nutag/rdf/cutflow_sums.hpp"
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,13 +31,6 @@
 class TTreeReader;
 
 namespace nutag {
-
-/// Raw count, sum of weights and sum of squared weights of the events that reached a node.
-struct CutflowSums {
-  ULong64_t n = 0;
-  double sumw = 0.;
-  double sumw2 = 0.;
-};
 
 /// RDataFrame action helper filling a CutflowSums from a double weight column (thread-safe:
 /// one partial sum per processing slot, merged in Finalize).
