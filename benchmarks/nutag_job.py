@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", required=True, help="write the timings and yields here")
     ap.add_argument("--hist", help="write the kmu2_norm histograms into this ROOT file")
     ap.add_argument("--region", default="kmu2_norm", help="region whose cutflow is reported")
+    ap.add_argument("--build-only", action="store_true",
+                    help="stop after the graph build: time the first build of a selection, "
+                         "which compiles it into the cache (nutag.compiled)")
     args = ap.parse_args(argv)
     t_start = _process_start()
 
@@ -86,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     graphs = [graph.build_graph(s, analysis.selection, blinded=blinded, declare=load_cpp)
               for s in analysis.samples.values()]
     t_graph = time.time()
+    if args.build_only:
+        Path(args.json).write_text(json.dumps({
+            "threads": threads, "cpp_mode": mode, "import_s": t_import - t_start,
+            "config_s": t_config - t_import, "graph_s": t_graph - t_config,
+            "total_s": time.time() - t_start}), encoding="utf-8")
+        return 0
     verbosity = ROOT.ROOT.RLogScopedVerbosity(ROOT.ROOT.Detail.RDF.RDFLogChannel(),
                                               ROOT.ROOT.ELogLevel.kInfo)
     booked = [ptr for g in graphs for ptr in g.booked]

@@ -158,6 +158,14 @@ def markdown(doc: dict[str, Any]) -> str:
         st = s[k]
         lines.append(f"| {LABELS.get(k, k)} | {_f(st['import'])} | {_f(st['config'])} | "
                      f"{_f(st['graph'])} | {_f(st['jit'])} | {_f(st['first'])} |")
+    warm = doc.get("warm_up") or {}
+    if warm:
+        names = {"norm-rntuple": "`kmu2_norm` (RNTuple)", "full-rntuple": "full analysis (RNTuple)",
+                 "norm-ttree": "`kmu2_norm` (TTree copy)"}
+        lines += ["", "First build of each selection with an empty compile cache (run once before "
+                  "the timed runs, which then load the cached library): graph build "
+                  + ", ".join(f"{names.get(k, k)} {_f(v['graph_s'])} s" for k, v in warm.items())
+                  + " — the one-off g++ compile of the selection (nutag.compiled)."]
     lines += ["", "Targets (ratios from this run):", "", "| target | measured | how | met |",
               "|---|---:|---|---|"]
     for name, val, how, met in targets(s):
