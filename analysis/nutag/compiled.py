@@ -50,6 +50,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .cutflow import atomic_write
 from .errors import NutagError
 from .expressions import CPP_NAMES, expression_names
 from .rootenv import import_root
@@ -451,17 +452,6 @@ def _publish(tmp: str, path: Path, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        _publish(tmp, path, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 #: number of compiler runs in this process (tests check the cache is reused)
 compiler_runs = 0
 
@@ -492,7 +482,7 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
         raise CompileError(f"compiling the selection failed before ({src}, remembered in "
                            f"{failed}; delete it to retry):\n{text[-4000:]}", first)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(src, source.encode())
+    atomic_write(src, source, mode=0o644)
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{lib.name}.", suffix=".tmp")
     os.close(fd)
     cmd = [tc.cxx, *tc.flags, *(f"-I{i}" for i in tc.includes), str(src), "-o", tmp]
@@ -503,7 +493,7 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
         if r.returncode != 0:
             first = first_error(r.stderr)
             if r.returncode > 0 and _ERROR_LINE.search(r.stderr):
-                _write_atomic(failed, f"{first}\n{r.stderr}".encode())
+                atomic_write(failed, f"{first}\n{r.stderr}", mode=0o644)
             raise CompileError(f"compiling the selection failed ({src}):\n{r.stderr[-4000:]}",
                                first)
         _publish(tmp, lib, 0o755)

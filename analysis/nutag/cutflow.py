@@ -65,8 +65,12 @@ def to_markdown(samples: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def atomic_write(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to a temporary file in the same directory, then ``os.replace`` it."""
+def atomic_write(path: str | os.PathLike, text: str, *, mode: int | None = None) -> Path:
+    """Write ``text`` to a temporary file in the same directory, then ``os.replace`` it.
+
+    ``mode``: permissions of the result (masked by the umask); without it the file keeps
+    mkstemp's owner-only 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -75,6 +79,10 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, mode & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -252,11 +252,13 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     hist_weights = [Column(f"{WEIGHT}_x_{w}", f"{WEIGHT} * ({w})", wloc)
                     for w in sorted({h.weight for h in histos if h.weight})]
 
+    weight_columns = {c.name: c for c in (*weights, *hist_weights)}
+
     def jit_weight(n: Any, name: str) -> Any:
-        if name == WEIGHT:
-            return _jit(lambda: n.Define(WEIGHT, f"static_cast<double>({wexpr})"), wloc,
+        col = weight_columns[name]
+        if name == WEIGHT:  # the one a user writes (the sample's weight): errors name it
+            return _jit(lambda: n.Define(WEIGHT, col.expr), wloc,
                         f"samples.{sample.name}.weight", f"weight {wexpr!r}")
-        col = next(c for c in (*weights, *hist_weights) if c.name == name)
         return n.Define(col.name, col.expr)
 
     def jit_column(n: Any, col: Any) -> Any:
@@ -274,8 +276,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         return n
 
     node = root
-    compile_weights = not extra_columns
-    if not compile_weights or distributed:
+    compile_weights = not extra_columns and not distributed
+    if not compile_weights:
         for col in weights:
             node = jit_weight(node, col.name)
     for name, expr in (extra_columns or {}).items():
@@ -289,12 +291,9 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
             fixed_types={WEIGHT: "double", WEIGHT2: "double"})
-    if compile_weights and not distributed:
-        if aot is None:
-            for col in weights:
-                node = jit_weight(node, col.name)
-        else:
-            node = run_steps(node, aot.plan.weight_steps)
+    if compile_weights:  # planned with the selection: defined before its columns
+        node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
+                run_steps(node, [("jit", c.name) for c in weights]))
 
     if aot is None:
         for col in selection.columns.values():
@@ -307,11 +306,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     # the compiled histogram weights and histograms read the weight as a double, as the
     # cutflow action does: a systematic weight redefined as anything else leaves them jitted
     typed = aot is not None and (not sources or str(node.GetColumnType(WEIGHT)) == "double")
-    if typed:
-        node = run_steps(node, aot.plan.hist_weight_steps)
-    else:
-        for col in hist_weights:
-            node = jit_weight(node, col.name)
+    node = run_steps(node, aot.plan.hist_weight_steps if typed else
+                     [("jit", c.name) for c in hist_weights])
 
     mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
     total = book_cutflow_row(ROOT, ALL_CUT, node, mode, aot)
