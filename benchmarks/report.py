@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -219,16 +220,20 @@ def markdown(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_file(path: Path, text: str) -> None:
-    """Replace the generated section of ``path`` (append it if the markers are missing)."""
+def update_file(path: Path, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the section of ``path`` between ``begin`` and ``end`` by ``text`` (which carries
+    the markers), or append it if the markers are missing; written atomically (the prose around
+    it is never half-overwritten)."""
     old = path.read_text(encoding="utf-8") if path.is_file() else "# nutag benchmarks\n\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         new = head + text.rstrip("\n") + tail
     else:
         new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def summary(doc: dict[str, Any]) -> str:

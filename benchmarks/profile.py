@@ -1,0 +1,223 @@
+"""Where the event loop's instructions go: callgrind on the hand loop, the compiled RDataFrame
+prototype and nutag, per event and by category.
+
+    .venv/bin/python -m benchmarks.profile [--events N] [--markdown BENCHMARKS.md]
+
+Why instructions and not perf samples: this machine is a VM without hardware counters, so
+``perf`` samples on a timer and attributes the time of a slow instruction to its neighbours
+(skid). Counting executed instructions (valgrind's callgrind) is exact and immune to the
+shared machine's noise. It is not time — cache misses, branch mispredictions and the different
+cost of instructions are not in it — so it answers "how much work does each implementation do
+per event, and where", which the timed race in ``benchmarks.run`` cannot.
+
+Only the event loop is counted (``--toggle-collect``): the hand loop's ``kmu2`` function,
+RDataFrame's ``RLoopManager::RunDataSource`` (the single-thread loop over the RNTuple data
+source: every node for every entry, the column reads and the cluster loading included) —
+process start-up, opening the file, graph building and the JIT are not in the numbers. All three run the same work (``benchmarks/kmu2_norm.yaml``) on the same small
+input (``benchmarks.input``, RNTuple as ``nutag simulate`` writes it) and their cutflows must
+agree, else the run fails.
+
+Needs ``valgrind`` (Debian: ``apt-get install valgrind``) on PATH; the input is ~40x slower
+under it, so the default is 2e5 events (about 3 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from . import report
+from .input import WORK, ensure_input
+from .run import PY, REPO, build_library, compile_hand_loop, write_configs
+
+log = logging.getLogger("nutag.bench.profile")
+
+BEGIN = "<!-- BEGIN GENERATED: python -m benchmarks.profile -->"
+END = "<!-- END GENERATED: python -m benchmarks.profile -->"
+
+#: per-entry function of each kind of program: callgrind collects only inside it
+LOOP_FUNCTION = {
+    "hand": "*kmu2<*",
+    "rdf": "ROOT::Detail::RDF::RLoopManager::RunDataSource*",
+}
+
+#: (category, predicate on "function [object]") in order: the first match wins
+CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
+    ("reading the columns: RNTuple decompression, unpacking, field reads into the values "
+     "(RDataFrame: its RNTuple data source's column readers, which inline the field read)",
+     re.compile(r"libROOTNTuple|ZSTD|HUF_|XXH|libz\.|memmove|memcpy|RFieldBase::Read"
+                r"|RNTupleView<|ResizeRVec|RNTupleColumnReader|RNTupleDS")),
+    ("RDataFrame nodes: Define, Filter, actions, defined-column readers, loop dispatch "
+     "(the YAML expressions inlined)",
+     re.compile(r"RDF::RDefine|RDF::RFilter|RDF::RAction|RLoopManager|CountHelper|FillHelper"
+                r"|SumHelper|RJitted|RDefineReader|RDF::RVariation|nutag_sel_")),
+    ("nutag:: helpers (libnutag: vertex, extrapolation, missing mass)", re.compile(r"libnutag")),
+    ("histogram filling (TH1::Fill, TAxis::FindBin)", re.compile(r"libHist")),
+    ("the hand loop's own straight-line code (cuts, column expressions)", re.compile(r"kmu2<")),
+    ("libm (hypot, sqrt)", re.compile(r"libm\.so|libm-")),
+    ("memory allocation (malloc/free)", re.compile(r"malloc|free|_int_")),
+]
+OTHER = "other"
+
+_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.+)$")
+
+
+def require_valgrind() -> tuple[str, str]:
+    """Paths of valgrind and callgrind_annotate, or a clear error."""
+    vg, ann = shutil.which("valgrind"), shutil.which("callgrind_annotate")
+    if not vg or not ann:
+        raise SystemExit("benchmarks.profile needs valgrind (callgrind) on PATH: "
+                         "`apt-get install valgrind` (Debian/Ubuntu) or `dnf install valgrind`")
+    return vg, ann
+
+
+def callgrind(cmd: list[str], loop_function: str, out: Path, env: dict[str, str]) -> str:
+    """Run ``cmd`` under callgrind collecting only inside ``loop_function``; returns its stdout."""
+    vg, _ = require_valgrind()
+    full = [vg, "--tool=callgrind", f"--callgrind-out-file={out}",
+            f"--toggle-collect={loop_function}", *cmd]
+    t0 = time.perf_counter()
+    r = subprocess.run(full, capture_output=True, text=True, env=env, cwd=REPO)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(full)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    log.info("callgrind %s: %.0f s", Path(cmd[0]).name if cmd[0] != PY else cmd[2],
+             time.perf_counter() - t0)
+    return r.stdout
+
+
+def self_costs(out: Path) -> dict[str, int]:
+    """Self instruction count of every function in a callgrind output ("function [object]")."""
+    _, ann = require_valgrind()
+    r = subprocess.run([ann, "--threshold=100", "--inclusive=no", str(out)],
+                       capture_output=True, text=True, check=True)
+    costs = parse_annotate(r.stdout)
+    if not costs:
+        raise RuntimeError(f"no function costs in {out} (did the loop function run?)")
+    return costs
+
+
+def parse_annotate(text: str) -> dict[str, int]:
+    """``callgrind_annotate`` text -> {"function [object]": self instructions}, totals excluded."""
+    costs: dict[str, int] = {}
+    started = False
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if not m:
+            continue
+        if "PROGRAM TOTALS" in m.group(2):
+            started = True
+            continue
+        if started:
+            costs[m.group(2)] = costs.get(m.group(2), 0) + int(m.group(1).replace(",", ""))
+    return costs
+
+
+def categorise(costs: dict[str, int]) -> Counter[str]:
+    """Instruction counts summed per category (first matching pattern)."""
+    out: Counter[str] = Counter()
+    for fn, n in costs.items():
+        for name, pat in CATEGORIES:
+            if pat.search(fn):
+                out[name] += n
+                break
+        else:
+            out[OTHER] += n
+    return out
+
+
+def cutflow(stdout_or_json: str | Path) -> list[int]:
+    """The kmu2_norm cutflow counts from a hand-loop/prototype stdout or a nutag_job JSON."""
+    if isinstance(stdout_or_json, Path):
+        return [int(r[1]) for r in json.loads(stdout_or_json.read_text())["cutflow"]]
+    return [int(r[1]) for r in json.loads(stdout_or_json.strip().splitlines()[-1])["cutflow"]]
+
+
+def table(per_event: dict[str, Counter[str]], entries: int, meta: str) -> str:
+    """Markdown: instructions per event by category, one column per implementation."""
+    names = list(per_event)
+    cats = [c for c, _ in CATEGORIES if any(per_event[n][c] for n in names)]
+    if any(per_event[n][OTHER] for n in names):
+        cats.append(OTHER)
+    lines = [meta, "",
+             "| instructions per event | " + " | ".join(names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for c in cats:
+        lines.append(f"| {c} | " + " | ".join(f"{per_event[n][c] / entries:,.0f}"
+                                              for n in names) + " |")
+    totals = {n: sum(per_event[n].values()) / entries for n in names}
+    lines.append("| **total** | " + " | ".join(f"**{totals[n]:,.0f}**" for n in names) + " |")
+    ref = totals[names[0]]
+    lines.append(f"| total / {names[0]} | " + " | ".join(f"{totals[n] / ref:.2f}" for n in names)
+                 + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=float, default=2e5, help="input events (default 2e5)")
+    ap.add_argument("--markdown", type=Path, help="write the table into this file (e.g. "
+                    "BENCHMARKS.md) between the benchmarks.profile markers")
+    ap.add_argument("--work", type=Path, default=WORK / "profile")
+    ap.add_argument("--no-nutag", action="store_true",
+                    help="profile only the hand loop and the prototype (nutag's Python and "
+                    "cling start-up take ~3 minutes under valgrind)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    require_valgrind()
+
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    build_library()
+    inp = ensure_input(int(args.events), work=work, name="kmu2_control-profile.root")
+    hand = compile_hand_loop(WORK, "hand_loop")
+    proto = compile_hand_loop(WORK, "rdf_compiled")
+    cfg = write_configs(work, {"rntuple": inp.path})["norm-rntuple"]
+    env = dict(os.environ, NUTAG_COMPILE_CACHE=str(WORK / "compiled"))
+    if not args.no_nutag:  # build (and cache) nutag's compiled selection outside the profile
+        subprocess.run([PY, "-m", "benchmarks.nutag_job", str(cfg), "--json",
+                        str(work / "build.json"), "--build-only"], env=env, cwd=REPO,
+                       check=True, capture_output=True)
+
+    runs = {
+        "hand-written loop": ([str(hand), "kmu2-ntuple", str(inp.path)], "hand", None),
+        "compiled RDataFrame prototype": ([str(proto), str(inp.path), "1"], "rdf", None),
+        "nutag": ([PY, "-m", "benchmarks.nutag_job", str(cfg), "--threads", "1", "--json",
+                   str(work / "nutag.json")], "rdf", work / "nutag.json"),
+    }
+    if args.no_nutag:
+        del runs["nutag"]
+    per_event: dict[str, Counter[str]] = {}
+    flows: dict[str, list[int]] = {}
+    for name, (cmd, kind, js) in runs.items():
+        out = work / f"callgrind.{kind}.{len(per_event)}"
+        stdout = callgrind(cmd, LOOP_FUNCTION[kind], out, env)
+        per_event[name] = categorise(self_costs(out))
+        flows[name] = cutflow(js if js is not None else stdout)
+    ref = next(iter(flows.values()))
+    bad = [n for n, f in flows.items() if f != ref]
+    if bad:
+        raise SystemExit(f"cutflows differ from the hand loop's: {bad}: {flows}")
+    entries = ref[0]
+    meta = (f"Profile of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: callgrind "
+            f"(valgrind), event loop only, 1 thread, {entries:,} events of "
+            f"`{inp.path.name}` (RNTuple, ZSTD), work = `benchmarks/kmu2_norm.yaml`; cutflows "
+            "equal at every cut. Self instructions summed by category, divided by the events.")
+    text = table(per_event, entries, meta)
+    print(text)
+    if args.markdown:
+        report.update_file(args.markdown, f"{BEGIN}\n\n{text}\n{END}\n", BEGIN, END)
+        log.info("wrote %s", args.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
