@@ -3,8 +3,9 @@
 // It does exactly the work of benchmarks/kmu2_norm.yaml on the benchmark input: the Kmu2
 // normalisation selection (selections/kmu2.yaml + the control trigger, in the same cut order),
 // a weighted cutflow (count, sum w, sum w^2 after every cut) and the six histograms the default
-// config books on region kmu2_norm. Columns are computed lazily, only when the next cut needs
-// them, as RDataFrame does; the physics helpers are the same compiled nutag:: functions
+// config books on region kmu2_norm. The selection of one event is benchmarks/kmu2_event.hpp
+// (shared with the fused RDataFrame prototype rdf_fused.cxx): columns computed lazily, only when
+// the next cut needs them, as RDataFrame does, with the same compiled nutag:: functions
 // (build/libnutag.so) that the analysis calls.
 //
 // Modes:
@@ -37,9 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "nutag/geometry.hpp"
-#include "nutag/kinematics.hpp"
-#include "nutag/selection.hpp"
+#include "kmu2_event.hpp"
 
 namespace {
 
@@ -51,11 +50,7 @@ double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// Cut names in the order of region kmu2_norm (first row: before any cut).
-constexpr std::array<const char*, 15> kCuts = {
-    "(all)",         "trig_control",  "ktag_kaon",     "gtk_momentum", "single_track",
-    "track_momentum", "mu_acceptance", "cda",          "fiducial",     "muon_muv3",
-    "muon_lkr",      "muon_rich",     "timing_ktag_gtk", "timing_gtk_mu", "timing_chod"};
+using kmu2bench::kCuts;
 
 struct Cutflow {
   std::array<long long, kCuts.size()> n{};
@@ -168,78 +163,23 @@ struct NTupleSource {
   }
 };
 
-// The Kmu2 normalisation selection: selections/kmu2.yaml + trig_control, region kmu2_norm.
+// The Kmu2 normalisation selection (benchmarks/kmu2_event.hpp) over every entry.
 template <typename Src>
 long long kmu2(Src& s, Cutflow& cf, Histos& h) {
   long long entries = 0;
   const double w = 1.0;  // data: unit weight, summed as nutag sums its weight column
+  kmu2bench::Values v;
   while (s.next()) {
     ++entries;
-    cf.pass(0, w);
-    if (!*s.trigger_control) continue;
-    cf.pass(1, w);
-    if (!(*s.ktag_sectors >= 5)) continue;
-    cf.pass(2, w);
-    const nutag::Vector k_p3(*s.gtk_px, *s.gtk_py, *s.gtk_pz);
-    const double p_k = k_p3.R();
-    if (!(p_k > 72.0 && p_k < 78.0)) continue;
-    cf.pass(3, w);
-    const RVecI& charge = *s.straw_charge;
-    const int mu_idx = nutag::single_positive_track(charge);
-    if (!(*s.straw_n == 1 && mu_idx >= 0)) continue;
-    cf.pass(4, w);
-    const RVecD &px = *s.straw_px, &py = *s.straw_py, &pz = *s.straw_pz;
-    const double p_mu = nutag::track_p(px, py, pz, mu_idx);
-    if (!(p_mu > 5.0 && p_mu < 70.0)) continue;
-    cf.pass(5, w);
-    const RVecD &x = *s.straw_x, &y = *s.straw_y;
-    const nutag::Point mu_at_lkr =
-        nutag::track_at_z(x, y, px, py, pz, charge, mu_idx, nutag::kZLkrFront_mm);
-    const nutag::Point mu_at_muv3 =
-        nutag::track_at_z(x, y, px, py, pz, charge, mu_idx, nutag::kZMuv3_mm);
-    if (!(nutag::in_lkr_acceptance(mu_at_lkr.X(), mu_at_lkr.Y()) &&
-          nutag::on_muv3_tile(mu_at_muv3.X(), mu_at_muv3.Y())))
-      continue;
-    cf.pass(6, w);
-    const nutag::Line k_line{nutag::Point(*s.gtk_x, *s.gtk_y, nutag::kZGtk3_mm), k_p3};
-    const nutag::Line mu_line = nutag::track_line(x, y, px, py, pz, mu_idx);
-    const nutag::Vertex vtx = nutag::closest_approach(k_line, mu_line);
-    const double cda = vtx.cda;
-    if (!(cda < 5.0)) continue;
-    cf.pass(7, w);
-    const double z_vtx = vtx.point.Z();
-    if (!(z_vtx > 110000.0 && z_vtx < 175000.0)) continue;
-    cf.pass(8, w);
-    const double t_chod = nutag::at_or(*s.straw_chod_time, mu_idx, -999.0);
-    const double t_rich = nutag::at_or(*s.straw_rich_time, mu_idx, -999.0);
-    const double t_mu = t_rich > -900.0 ? t_rich : t_chod;
-    const int mu_muv3_idx = nutag::muv3_muon_hit(*s.muv3_x, *s.muv3_y, *s.muv3_time,
-                                                 mu_at_muv3.X(), mu_at_muv3.Y(), p_mu, t_mu, 2.0);
-    if (!(mu_muv3_idx >= 0)) continue;
-    cf.pass(9, w);
-    const int mu_lkr_idx = nutag::nearest_in_time(*s.lkr_x, *s.lkr_y, *s.lkr_time,
-                                                  mu_at_lkr.X(), mu_at_lkr.Y(), 50.0, t_mu, 3.0);
-    const double e_over_p = nutag::at_or(*s.lkr_e, mu_lkr_idx, 0.0) / p_mu;
-    if (!(e_over_p < 0.2)) continue;
-    cf.pass(10, w);
-    const double rich_mass = nutag::at_or(*s.straw_rich_mass, mu_idx, -1.0);
-    if (!(p_mu < 15.0 || (rich_mass > 0.0 && rich_mass < 0.125))) continue;
-    cf.pass(11, w);
-    const double ktag_time = *s.ktag_time, gtk_time = *s.gtk_time;
-    if (!(std::abs(ktag_time - gtk_time) < 0.5)) continue;
-    cf.pass(12, w);
-    if (!(std::abs(gtk_time - t_mu) < 1.0)) continue;
-    cf.pass(13, w);
-    if (!(std::abs(t_chod - t_mu) < 3.0)) continue;
-    cf.pass(14, w);
-    const nutag::Vector mu_p3 = nutag::track_momentum(px, py, pz, mu_idx);
-    const nutag::TaggedNeutrino nu = nutag::tag_neutrino(k_p3, mu_p3, vtx.point);
-    h.m_miss2.Fill(nutag::missing_mass2(k_p3, mu_p3), w);
-    h.e_nu.Fill(nu.p4.E(), w);
-    h.p_k.Fill(p_k, w);
-    h.p_mu.Fill(p_mu, w);
-    h.z_vtx_m.Fill(z_vtx / 1000.0, w);
-    h.cda.Fill(cda, w);
+    const int rows = kmu2bench::kmu2_event(s, v);
+    for (int i = 0; i < rows; ++i) cf.pass(static_cast<std::size_t>(i), w);
+    if (rows < kmu2bench::kAllRows) continue;
+    h.m_miss2.Fill(v.m_miss2, w);
+    h.e_nu.Fill(v.e_nu, w);
+    h.p_k.Fill(v.p_k, w);
+    h.p_mu.Fill(v.p_mu, w);
+    h.z_vtx_m.Fill(v.z_vtx_m, w);
+    h.cda.Fill(v.cda, w);
   }
   return entries;
 }

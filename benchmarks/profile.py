@@ -1,5 +1,6 @@
-"""Where the event loop's instructions go: callgrind on the hand loop, the compiled RDataFrame
-prototype and nutag, per event and by category.
+"""Where the event loop's instructions go: callgrind on the hand loop, the two RDataFrame
+prototypes (compiled node per column and cut; fused into one node) and nutag, per event and by
+category.
 
     .venv/bin/python -m benchmarks.profile [--events N] [--markdown BENCHMARKS.md]
 
@@ -13,9 +14,10 @@ per event, and where", which the timed race in ``benchmarks.run`` cannot.
 Only the event loop is counted (``--toggle-collect``): the hand loop's ``kmu2`` function,
 RDataFrame's ``RLoopManager::RunDataSource`` (the single-thread loop over the RNTuple data
 source: every node for every entry, the column reads and the cluster loading included) —
-process start-up, opening the file, graph building and the JIT are not in the numbers. All three run the same work (``benchmarks/kmu2_norm.yaml``) on the same small
-input (``benchmarks.input``, RNTuple as ``nutag simulate`` writes it) and their cutflows must
-agree, else the run fails.
+process start-up, opening the file, graph building and the JIT are not in the numbers. All
+run the same work (``benchmarks/kmu2_norm.yaml``) on the same small input
+(``benchmarks.input``, RNTuple as ``nutag simulate`` writes it) and their cutflows must agree,
+else the run fails.
 
 Needs ``valgrind`` (Debian: ``apt-get install valgrind``) on PATH; the input is ~40x slower
 under it, so the default is 2e5 events (about 3 minutes).
@@ -46,7 +48,7 @@ END = "<!-- END GENERATED: python -m benchmarks.profile -->"
 
 #: per-entry function of each kind of program: callgrind collects only inside it
 LOOP_FUNCTION = {
-    "hand": "*kmu2<*",
+    "hand": "*kmu2<*",  # the hand loop's loop over entries
     "rdf": "ROOT::Detail::RDF::RLoopManager::RunDataSource*",
 }
 
@@ -62,7 +64,8 @@ CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
                 r"|SumHelper|RJitted|RDefineReader|RDF::RVariation|nutag_sel_")),
     ("nutag:: helpers (libnutag: vertex, extrapolation, missing mass)", re.compile(r"libnutag")),
     ("histogram filling (TH1::Fill, TAxis::FindBin)", re.compile(r"libHist")),
-    ("the hand loop's own straight-line code (cuts, column expressions)", re.compile(r"kmu2<")),
+    ("the selection as straight-line code (benchmarks/kmu2_event.hpp: cuts, column expressions)",
+     re.compile(r"kmu2_event|kmu2<|kernel\(")),
     ("libm (hypot, sqrt)", re.compile(r"libm\.so|libm-")),
     ("memory allocation (malloc/free)", re.compile(r"malloc|free|_int_")),
 ]
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     inp = ensure_input(int(args.events), work=work, name="kmu2_control-profile.root")
     hand = compile_hand_loop(WORK, "hand_loop")
     proto = compile_hand_loop(WORK, "rdf_compiled")
+    fused = compile_hand_loop(WORK, "rdf_fused")
     cfg = write_configs(work, {"rntuple": inp.path})["norm-rntuple"]
     env = dict(os.environ, NUTAG_COMPILE_CACHE=str(WORK / "compiled"))
     if not args.no_nutag:  # build (and cache) nutag's compiled selection outside the profile
@@ -190,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {
         "hand-written loop": ([str(hand), "kmu2-ntuple", str(inp.path)], "hand", None),
         "compiled RDataFrame prototype": ([str(proto), str(inp.path), "1"], "rdf", None),
+        "fused RDataFrame prototype": ([str(fused), str(inp.path), "1"], "rdf", None),
         "nutag": ([PY, "-m", "benchmarks.nutag_job", str(cfg), "--threads", "1", "--json",
                    str(work / "nutag.json")], "rdf", work / "nutag.json"),
     }

@@ -15,6 +15,7 @@ the noise of a shared machine hits every implementation alike:
   *-ttree        the TTreeReader loops and nutag on a TTree copy of the input (what the format
                  is worth; the simulation wrote TTree before)
   rdfc 1T / 2T   prototype: the nutag graph compiled ahead of time (benchmarks/rdf_compiled.cxx)
+  fused 1T / 2T  prototype: the selection as one fused RDataFrame node (benchmarks/rdf_fused.cxx)
 
 then checks that the yields agree (cutflow of kmu2_norm, every cut, and the histograms),
 reads the storage-format study (TTree/RNTuple x ZSTD/zlib pure read on a subset), times the
@@ -75,14 +76,15 @@ def compile_hand_loop(work: Path, name: str = "hand_loop") -> Path:
     inc, lib, site = root_dirs()
     src = HERE / f"{name}.cxx"
     h = hashlib.sha256(src.read_bytes())
-    for hdr in sorted((REPO / "cpp" / "include" / "nutag").glob("*.hpp")):
+    for hdr in [*sorted((REPO / "cpp" / "include" / "nutag").glob("*.hpp")),
+                *sorted(HERE.glob("*.hpp"))]:
         h.update(hdr.read_bytes())
     exe = work / f"{name}-{h.hexdigest()[:12]}"
     if exe.is_file():
         return exe
     nutag_lib = REPO / "build"
     cmd = [os.environ.get("CXX", "g++"), "-O2", "-std=c++17", "-pthread", "-m64",
-           "-fsized-deallocation", f"-I{inc}", f"-I{REPO / 'cpp' / 'include'}", str(src),
+           "-fsized-deallocation", f"-I{inc}", f"-I{REPO / 'cpp' / 'include'}", f"-I{HERE}", str(src),
            "-o", str(exe), f"-L{lib}", "-lCore", "-lRIO", "-lTree", "-lTreePlayer", "-lHist",
            "-lROOTNTuple", "-lROOTVecOps", "-lMathCore", "-lROOTDataFrame", "-lImt",
            f"-L{nutag_lib}", "-lnutag",
@@ -132,7 +134,8 @@ def run_child(cmd: list[str], json_out: Path | None, env: dict[str, str]) -> dic
 
 
 def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, Path], work: Path,
-         with_full: bool, with_ttree: bool) -> dict[str, tuple[list[str], Path | None]]:
+         with_full: bool, with_ttree: bool, fused: Path | None = None
+         ) -> dict[str, tuple[list[str], Path | None]]:
     """name -> (command, JSON output or None for stdout)."""
     main = str(files["rntuple"])
     jobs: dict[str, tuple[list[str], Path | None]] = {
@@ -163,6 +166,9 @@ def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, P
     if rdfc is not None:
         jobs["rdfc-1"] = ([str(rdfc), main, "1"], None)
         jobs["rdfc-2"] = ([str(rdfc), main, "2"], None)
+    if fused is not None:
+        jobs["fused-1"] = ([str(fused), main, "1", str(work / "fused-1.hist.root")], None)
+        jobs["fused-2"] = ([str(fused), main, "2"], None)
     return jobs
 
 
@@ -252,6 +258,10 @@ def agreement(runs: dict[str, list[dict[str, Any]]], work: Path) -> dict[str, An
     hist_diff = {
         "nutag": max(max(abs(a - b) for a, b in zip(hand_h[k], nutag_h[k])) for k in hand_h),
         "uproot": max(max(abs(a - b) for a, b in zip(hand_h[k], up_h[k])) for k in hand_h)}
+    if runs.get("fused-1"):
+        fused_h = _th1_contents(work / "fused-1.hist.root")
+        hist_diff["fused"] = max(max(abs(a - b) for a, b in zip(hand_h[k], fused_h[k]))
+                                 for k in hand_h)
     return {"reference": ref, "cutflow_equal": cutflows, "max_bin_diff": hist_diff,
             "ok": all(cutflows.values()) and max(hist_diff.values()) == 0}
 
@@ -364,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     cfgs = write_configs(work, files)
     info = machine()
     rdfc = None if args.no_compiled else compile_hand_loop(work, "rdf_compiled")
-    jobs = plan(exe, rdfc, cfgs, files, work, not args.no_full, not args.no_ttree)
+    fused = None if args.no_compiled else compile_hand_loop(work, "rdf_fused")
+    jobs = plan(exe, rdfc, cfgs, files, work, not args.no_full, not args.no_ttree, fused)
     used = ["norm-rntuple"] + ([] if args.no_full else ["full-rntuple"]) + \
         ([] if args.no_ttree else ["norm-ttree"])
     warm = warm_up({k: cfgs[k] for k in used}, work, env)

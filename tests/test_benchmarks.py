@@ -39,8 +39,10 @@ def test_benchmark_command_runs_and_implementations_agree(bench_run) -> None:
     text = md.read_text()
     assert text.startswith("# title\n\nprose kept\n")  # the generated section is appended
     for row in ("hand-written C++ loop", "uproot + numpy", "nutag, 1 thread", "nutag, 2 threads",
-                "pure read", "RNTuple"):
+                "pure read", "RNTuple", "selection fused into one RDataFrame node"):
         assert row in text
+    # the fused prototype's cutflow and histogram bins are checked against the hand loop too
+    assert "fused-1 yes" in text and "fused 0" in text
 
 
 def test_markdown_section_is_replaced_not_duplicated(tmp_path: Path) -> None:
@@ -161,5 +163,6 @@ def test_profile_command_runs_and_cutflows_agree(tmp_path: Path) -> None:
                        cwd=REPO, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "| **total** |" in r.stdout and "| total / hand-written loop | 1.00 |" in r.stdout
+    assert "fused RDataFrame prototype" in r.stdout
     text = md.read_text()
     assert text.startswith("# prose\n") and "compiled RDataFrame prototype" in text
