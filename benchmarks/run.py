@@ -79,6 +79,7 @@ def compile_hand_loop(work: Path, name: str = "hand_loop") -> Path:
     for hdr in [*sorted((REPO / "cpp" / "include" / "nutag").glob("*.hpp")),
                 *sorted(HERE.glob("*.hpp"))]:
         h.update(hdr.read_bytes())
+    work.mkdir(parents=True, exist_ok=True)
     exe = work / f"{name}-{h.hexdigest()[:12]}"
     if exe.is_file():
         return exe

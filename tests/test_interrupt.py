@@ -123,6 +123,12 @@ def test_exit_on_interrupt_ends_the_cpp_event_loop_at_once(tmp_path: Path) -> No
 def test_python_handlers_are_back_after_the_loop() -> None:
     from nutag.progress import exit_on_interrupt
 
+    # Python's C-level handler first, SIGINT deliverable: libraries imported by earlier tests
+    # of this process (ROOT, TBB, Dask) may have put their own handler underneath Python's
+    # record (signal.getsignal does not see it) or blocked the signal in this thread, and
+    # exit_on_interrupt restores whatever C handler it found
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     before = signal.getsignal(signal.SIGINT)
     with exit_on_interrupt():
         pass
