@@ -85,7 +85,8 @@ def compile_hand_loop(work: Path, name: str = "hand_loop") -> Path:
         return exe
     nutag_lib = REPO / "build"
     cmd = [os.environ.get("CXX", "g++"), "-O2", "-std=c++17", "-pthread", "-m64",
-           "-fsized-deallocation", f"-I{inc}", f"-I{REPO / 'cpp' / 'include'}", f"-I{HERE}", str(src),
+           "-fsized-deallocation", f"-I{inc}", f"-I{REPO / 'cpp' / 'include'}", f"-I{HERE}",
+           str(src),
            "-o", str(exe), f"-L{lib}", "-lCore", "-lRIO", "-lTree", "-lTreePlayer", "-lHist",
            "-lROOTNTuple", "-lROOTVecOps", "-lMathCore", "-lROOTDataFrame", "-lImt",
            f"-L{nutag_lib}", "-lnutag",
