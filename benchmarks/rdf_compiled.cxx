@@ -8,24 +8,20 @@
 // histograms), no JIT before the first event.
 //
 // usage: rdf_compiled FILE THREADS [OUT.root]   (TTree or RNTuple input, detected by RDF)
-// stdout: one JSON object like hand_loop's.
+// stdout: one JSON object like hand_loop's (rdf_prototype.hpp).
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RDFHelpers.hxx>
 #include <ROOT/RResultHandle.hxx>
 #include <ROOT/RVec.hxx>
-#include <TFile.h>
 #include <TROOT.h>
 
-#include <sys/resource.h>
-
-#include <chrono>
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "nutag/geometry.hpp"
 #include "nutag/kinematics.hpp"
 #include "nutag/selection.hpp"
+#include "rdf_prototype.hpp"
 
 using RVecD = ROOT::RVec<double>;
 using RVecI = ROOT::RVec<int>;
@@ -34,15 +30,10 @@ using nutag::Point;
 using nutag::Vector;
 
 int main(int argc, char** argv) {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s FILE THREADS [OUT.root]\n", argv[0]);
-    return 2;
-  }
-  const std::string path = argv[1], out = argc > 3 ? argv[3] : "";
-  const int threads = std::stoi(argv[2]);
-  if (threads > 1) ROOT::EnableImplicitMT(threads);
-  ROOT::RDataFrame df("nutag", path);
+  const auto t0 = rdfproto::Clock::now();
+  rdfproto::Args args;
+  if (!rdfproto::parse(argc, argv, args)) return 2;
+  ROOT::RDataFrame df("nutag", args.path);
   auto n0 = df.Define("_w", [] { return 1.0; }).Define("_w2", [](double w) { return w * w; }, {"_w"});
   // --- selections/kmu2.yaml columns (same order, same expressions) ---
   auto n1 =
@@ -144,24 +135,11 @@ int main(int argc, char** argv) {
       node.Histo1D<double, double>({"z_vtx_m", "", 80, 100.0, 180.0}, "z_vtx_m", "_w"),
       node.Histo1D<double, double>({"cda", "", 50, 0.0, 10.0}, "cda", "_w")};
   for (auto& h : histos) booked.emplace_back(h);
-  const auto t1 = std::chrono::steady_clock::now();
+  const auto t1 = rdfproto::Clock::now();
   ROOT::RDF::RunGraphs(booked);
-  const auto t2 = std::chrono::steady_clock::now();
-  if (!out.empty()) {
-    TFile f(out.c_str(), "RECREATE");
-    for (auto& h : histos) h->Write();
-  }
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  std::printf("{\"mode\": \"rdf-compiled\", \"threads\": %d, \"entries\": %llu, \"open_s\": %.6f, "
-              "\"loop_s\": %.6f, \"first_event_s\": %.6f, \"maxrss_kb\": %ld, \"cutflow\": [",
-              threads, static_cast<unsigned long long>(*counts[0].second), s(t0, t1), s(t1, t2),
-              s(t0, t1), ru.ru_maxrss);
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    const double n = static_cast<double>(*counts[i].second);
-    std::printf("%s[\"%s\", %.0f, %.17g, %.17g]", i ? ", " : "", counts[i].first.c_str(), n, n, n);
-  }
-  std::printf("]}\n");
+  const auto t2 = rdfproto::Clock::now();
+  std::vector<std::pair<std::string, double>> rows;
+  for (auto& [name, n] : counts) rows.emplace_back(name, static_cast<double>(*n));
+  rdfproto::report("rdf-compiled", args, t0, t1, t2, rows, histos);
   return 0;
 }

@@ -12,21 +12,17 @@
 // laziness across columns (the 26 columns are read for every event, also those that fail the
 // first cut) and the node-per-cut graph (no Report(), no per-cut Vary).
 //
-// usage: rdf_fused FILE THREADS [OUT.root]   (stdout: one JSON object like rdf_compiled's)
+// usage: rdf_fused FILE THREADS [OUT.root]   (stdout: one JSON object, rdf_prototype.hpp)
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RDFHelpers.hxx>
 #include <ROOT/RResultHandle.hxx>
-#include <TFile.h>
 #include <TH1D.h>
 
-#include <sys/resource.h>
-
-#include <chrono>
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "kmu2_event.hpp"
+#include "rdf_prototype.hpp"
 
 namespace {
 
@@ -87,15 +83,10 @@ const std::vector<std::string> kColumns = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s FILE THREADS [OUT.root]\n", argv[0]);
-    return 2;
-  }
-  const std::string path = argv[1], out = argc > 3 ? argv[3] : "";
-  const int threads = std::stoi(argv[2]);
-  if (threads > 1) ROOT::EnableImplicitMT(threads);
-  ROOT::RDataFrame df("nutag", path);
+  const auto t0 = rdfproto::Clock::now();
+  rdfproto::Args args;
+  if (!rdfproto::parse(argc, argv, args)) return 2;
+  ROOT::RDataFrame df("nutag", args.path);
   constexpr int kRows = kmu2bench::kAllRows;
   auto sel = df.Define("_sel", kernel, kColumns)
                  .Define("_rows", [](const Result& r) { return r.rows; }, {"_sel"});
@@ -118,26 +109,15 @@ int main(int argc, char** argv) {
   book("p_mu", 75, 0.0, 75.0, &kmu2bench::Values::p_mu);
   book("z_vtx_m", 80, 100.0, 180.0, &kmu2bench::Values::z_vtx_m);
   book("cda", 50, 0.0, 10.0, &kmu2bench::Values::cda);
-  const auto t1 = std::chrono::steady_clock::now();
+  const auto t1 = rdfproto::Clock::now();
   ROOT::RDF::RunGraphs(booked);
-  const auto t2 = std::chrono::steady_clock::now();
-  if (!out.empty()) {
-    TFile f(out.c_str(), "RECREATE");
-    for (auto& h : histos) h->Write();
+  const auto t2 = rdfproto::Clock::now();
+  double n = 0.0;  // row k: the events passing at least k + 1 rows
+  std::vector<std::pair<std::string, double>> cutflow(kRows);
+  for (int k = kRows - 1; k >= 0; --k) {
+    n += rows->GetBinContent(k + 1);
+    cutflow[k] = {kmu2bench::kCuts[k], n};
   }
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  double n = 0.0;
-  std::vector<double> cutflow(kRows);
-  for (int k = kRows - 1; k >= 0; --k) cutflow[k] = n += rows->GetBinContent(k + 1);
-  std::printf("{\"mode\": \"rdf-fused\", \"threads\": %d, \"entries\": %.0f, \"open_s\": %.6f, "
-              "\"loop_s\": %.6f, \"first_event_s\": %.6f, \"maxrss_kb\": %ld, \"cutflow\": [",
-              threads, cutflow[0], s(t0, t1), s(t1, t2), s(t0, t1), ru.ru_maxrss);
-  for (int k = 0; k < kRows; ++k) {  // data: unit weights, sum w = sum w^2 = count
-    std::printf("%s[\"%s\", %.0f, %.17g, %.17g]", k ? ", " : "", kmu2bench::kCuts[k], cutflow[k],
-                cutflow[k], cutflow[k]);
-  }
-  std::printf("]}\n");
+  rdfproto::report("rdf-fused", args, t0, t1, t2, cutflow, histos);
   return 0;
 }

@@ -105,22 +105,17 @@ def targets(s: dict[str, dict[str, float]]) -> list[tuple[str, str, str, bool]]:
              "loop nutag on TTree / on RNTuple")
         add2("RNTuple vs TTree copy: hand-written loop", "hand-ttree", "hand", 1.0,
              "loop TTreeReader / RNTupleReader")
-    if "rdfc-1" in s:
-        add2("prototype compiled: 1T vs hand", "hand", "rdfc-1", 1.0, "loop hand / prototype")
-        add2("prototype compiled: 1T vs uproot", "uproot", "rdfc-1", 1.0,
-             "loop uproot / prototype")
-        add2("prototype compiled: 1T vs pure read", "read", "rdfc-1", 0.9,
-             "loop read / prototype")
-        add("prototype compiled: 2T vs 1T", ratio("rdfc-1", "rdfc-2"), 1.8, "loop time 1T / 2T")
-        add("prototype compiled: time to first event", s["rdfc-1"]["first"], 3.0,
-            "process start -> first event [s]", above=False)
-    if "fused-1" in s:
-        add2("prototype fused: 1T vs hand", "hand", "fused-1", 1.0, "loop hand / prototype")
-        add2("prototype fused: 1T vs uproot", "uproot", "fused-1", 1.0,
-             "loop uproot / prototype")
-        add2("prototype fused: 1T vs pure read", "read", "fused-1", 0.9,
-             "loop read / prototype")
-        add("prototype fused: 2T vs 1T", ratio("fused-1", "fused-2"), 1.8, "loop time 1T / 2T")
+    for label, key in (("compiled", "rdfc"), ("fused", "fused")):
+        one, two = f"{key}-1", f"{key}-2"
+        if one not in s:
+            continue
+        add2(f"prototype {label}: 1T vs hand", "hand", one, 1.0, "loop hand / prototype")
+        add2(f"prototype {label}: 1T vs uproot", "uproot", one, 1.0, "loop uproot / prototype")
+        add2(f"prototype {label}: 1T vs pure read", "read", one, 0.9, "loop read / prototype")
+        add(f"prototype {label}: 2T vs 1T", ratio(one, two), 1.8, "loop time 1T / 2T")
+        if key == "rdfc":  # both prototypes start alike: one row is enough
+            add("prototype compiled: time to first event", s[one]["first"], 3.0,
+                "process start -> first event [s]", above=False)
     return rows
 
 
