@@ -77,21 +77,35 @@ def _count_typed_histograms(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return booked
 
 
-def _analysis_numbers(cfg: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def _analysis_numbers(cfg: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
+                      modes: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    """The numbers of the analysis; ``modes`` receives each sample's cutflow booking modes
+    (``sample`` and ``sample+sources`` for samples with systematic sources)."""
     monkeypatch.setenv("NUTAG_COMPILE", mode)
     ana = pipeline.load(cfg)
-    return _numbers(pipeline.build_graphs(ana, blinded=True))
+    graphs = pipeline.build_graphs(ana, blinded=True)
+    if modes is not None:
+        for g in graphs:
+            key = f"{g.name}+sources" if g.sources else g.name
+            modes[key] = {e.mode for r in g.regions.values() for e in r.cutflow}
+    return _numbers(graphs)
 
 
 def test_compiled_equals_jit_on_the_default_selection(toy: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Bit-identical cutflows, histograms and systematic variations (shape Vary of straw_px...
-    flowing through the typed Defines), compiled vs jitted."""
+    flowing through the typed Defines), compiled vs jitted. Compiled, the data sample (no
+    systematic source) is one fused kernel (tests/test_fused_selection.py); samples with
+    sources keep one node per cut, which their Vary needs."""
     loaded = len(compiled._LOADED)
     typed = _count_typed_histograms(monkeypatch)
-    aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch)
+    modes: dict[str, set[str]] = {}
+    aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch, modes)
     assert len(compiled._LOADED) >= max(loaded, 1)  # the compiled path was taken
     assert typed, "the histograms must be booked by the library"
+    assert modes["data"] == {graph.FUSED}
+    varied = [k for k in modes if k.endswith("+sources")]
+    assert varied and all(graph.FUSED not in modes[k] for k in varied)
     jit = _analysis_numbers(toy / "analysis.yaml", "off", monkeypatch)
     assert aot.keys() == jit.keys()
     for key in jit:

@@ -25,6 +25,17 @@ What the generated code looks like, and why it means what the jitted code means:
   types: the same action RDataFrame's jitted ``Histo1D`` instantiates, with no cling at all;
   ``book_count``/``book_cutflow`` book the cutflow rows (``nutag/rdf/cutflow.hpp``) likewise.
 
+**Fused kernel** (the default where it applies; ``NUTAG_FUSE=off`` disables it): when every
+column, cut, weight and histogram of a sample compiles and the sample has no systematic
+``Vary`` (which must reach every node), the library also holds one kernel that evaluates the
+cut tree of all booked regions (:class:`CutTree`) as straight-line code. The graph is then
+one Define of the kernel's per-event record, one Define per column reading it, one cutflow
+action for every row (``nutag/rdf/fused_cutflow.hpp``) and one Filter per region: instead
+of a virtual call per node and per input per event (BENCHMARKS.md counts them). Same
+meaning, bit for bit: a row is evaluated only if its parent passed, a column is computed on
+first use and kept, by the same function; only the input columns are all read for every
+event, which costs less than the nodes it replaces.
+
 What is not compiled stays jitted, node by node: expressions naming what g++ cannot see (the
 correctionlib functions of ``nutag_corr``, names allowed only for cling), every column or
 cut that reads such a column (a jitted weight excepted: it is a double by construction) and
@@ -63,7 +74,7 @@ MODES = ("auto", "on", "off")
 #: --cflags`` of the wheel), position-independent code for a shared library
 FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -141,6 +152,41 @@ class Hist:
     types: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CutTree:
+    """The cuts of the regions one sample books, as a tree of cutflow rows.
+
+    Row 0 is the ``(all)`` row; row k > 0 is ``rows[k] = (parent row, cut name)``: the events
+    passing the parent row and that cut. Regions sharing leading cuts share rows, exactly as
+    the node-per-cut graph shares its Filter nodes; parents come before their children.
+    ``regions[name]`` is the list of rows of a region, ``(all)`` first, its last row the events
+    the region selects.
+    """
+
+    rows: tuple[tuple[int, str], ...]
+    regions: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, regions: Sequence[tuple[str, Sequence[str]]], all_row: str) -> CutTree:
+        """The tree of ``(region name, cut names)`` in booking order."""
+        rows: list[tuple[int, str]] = [(-1, all_row)]
+        index: dict[tuple[str, ...], int] = {(): 0}
+        paths: dict[str, tuple[int, ...]] = {}
+        for name, cuts in regions:
+            path = [0]
+            for i in range(len(cuts)):
+                prefix = tuple(cuts[: i + 1])
+                if prefix not in index:
+                    index[prefix] = len(rows)
+                    rows.append((path[-1], cuts[i]))
+                path.append(index[prefix])
+            paths[name] = tuple(path)
+        return cls(tuple(rows), paths)
+
+    def cuts(self) -> set[str]:
+        return {cut for parent, cut in self.rows if parent >= 0}
+
+
 @dataclass
 class Plan:
     """What is compiled for one sample and what stays jitted.
@@ -163,6 +209,10 @@ class Plan:
     hist_weight_steps: list[tuple[str, Any]] = field(default_factory=list)
     h1: list[Hist] = field(default_factory=list)
     h2: list[Hist] = field(default_factory=list)
+    #: the cut tree evaluated by one fused kernel (:func:`fuse`), None: one node per cut
+    fused: CutTree | None = None
+    #: the fused kernel's event-weight column (the cutflow's sum w)
+    fused_weight: str = ""
 
     @property
     def n_compiled(self) -> int:
@@ -259,6 +309,23 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
     return out
 
 
+def fuse(p: Plan, tree: CutTree, weight: str) -> bool:
+    """Make ``p`` fused (``p.fused = tree``) if everything it books is compiled: the weights
+    (``weight`` the event weight among them), every column, every cut of ``tree`` and every
+    histogram. Returns whether it did; if not, the plan books one node per column and cut."""
+    steps = (*p.weight_steps, *p.steps, *p.hist_weight_steps)
+    names = {it.name for seg in p.segments for it in seg}
+    if p.jitted or any(kind != "lib" for kind, _ in steps) or weight not in names \
+            or not tree.cuts() <= set(p.cuts):
+        return False
+    p.fused, p.fused_weight = tree, weight
+    return True
+
+
+#: the column holding a fused kernel's per-event record (``Event``)
+FUSED_EVENT = "_nutag_event"
+
+
 # --------------------------------------------------------------------------- code generation
 def _cpp_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -274,8 +341,9 @@ def include_lines() -> list[str]:
     from .cpp import headers, include_dir  # noqa: PLC0415
 
     base = include_dir()
-    lines = ["#include <cmath>", "#include <cstdint>", "#include <stdexcept>", "#include <string>",
-             "#include <type_traits>", "#include <utility>", "#include <vector>",
+    lines = ["#include <cmath>", "#include <cstddef>", "#include <cstdint>", "#include <optional>",
+             "#include <stdexcept>", "#include <string>", "#include <type_traits>",
+             "#include <utility>", "#include <vector>",
              "#include <ROOT/RDataFrame.hxx>", "#include <ROOT/RVec.hxx>", "#include <TH1D.h>",
              "#include <TH2D.h>", "#include <TMath.h>"]
     lines += [f'#include "{h.relative_to(base).as_posix()}"' for h in headers()
@@ -336,16 +404,21 @@ def generate(p: Plan, *, origin: str = "") -> str:
         item = p.cuts[name]
         w.expression(item.loc, f"auto nutag_cut_{i}_{name}({_signature(item)}) {{", item.expr)
         w.add("")
+    # a fused library books its columns and cuts through the kernel only: no node-per-cut
+    # entry points are instantiated (the RDataFrame templates are most of the compile time)
+    node_per_cut = p.fused is None
+    if not node_per_cut:
+        _generate_fused(w, p, fnames, cut_names)
     w.add("ROOT::RDF::RNode define_columns(ROOT::RDF::RNode node, int segment) {",
           "  switch (segment) {")
-    for s, segment in enumerate(p.segments):
+    for s, segment in enumerate(p.segments if node_per_cut else ()):
         chain = "".join(f"\n        .Define({_cpp_string(it.name)}, {fnames[it.name]}, "
                         f"{_column_list(it)})" for it in segment)
         w.add(f"  case {s}: return node{chain};")
     w.add("  default: throw std::out_of_range(\"nutag: no such compiled column segment\");",
           "  }", "}", "",
           "ROOT::RDF::RNode filter(ROOT::RDF::RNode node, int cut) {", "  switch (cut) {")
-    for i, name in enumerate(cut_names):
+    for i, name in enumerate(cut_names if node_per_cut else ()):
         item = p.cuts[name]
         w.add(f"  case {i}: return node.Filter(nutag_cut_{i}_{name}, {_column_list(item)}, "
               f"{_cpp_string(name)});")
@@ -364,6 +437,80 @@ def generate(p: Plan, *, origin: str = "") -> str:
           "const std::string& weight) {", "  return nutag::book_cutflow(node, weight);", "}",
           "", f"}}  // namespace {NAMESPACE_PLACEHOLDER}")
     return w.text()
+
+
+def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list[str]) -> None:
+    """The fused kernel of ``p.fused``: one function of every input column the selection reads
+    that evaluates the cut tree row by row, as straight-line code, into an ``Event`` record.
+
+    Why it means what the node-per-cut graph means: a row is evaluated only when its parent
+    passed (``&&``), and a column is computed on first use and then kept (``std::optional``),
+    so a column is computed for exactly the events on which the node graph's lazy Define would
+    be, and by the same function. The columns are read downstream through one Define each
+    (:data:`FUSED_EVENT` -> ``Event::c_<name>()``), computed there if no cut needed them.
+    The record keeps pointers to the input values, valid for the entry being processed.
+    """
+    assert p.fused is not None
+    items = [it for seg in p.segments for it in seg]
+    compiled_names = {it.name for it in items}
+    inputs: list[tuple[str, str]] = []
+    for it in (*items, *(p.cuts[c] for c in cut_names)):
+        for name, ctype in it.params:
+            if name not in compiled_names and (name, ctype) not in inputs:
+                inputs.append((name, ctype))
+
+    def args(it: Item, record: str = "") -> str:
+        """The arguments of ``it``'s function, read from the record (``record`` + member)."""
+        return ", ".join(f"{record}c_{n}()" if n in compiled_names else f"*{record}in_{n}"
+                         for n, _ in it.params)
+
+    rows = p.fused.rows
+    w.add("// ---- fused kernel: the cut tree of the booked regions, one node", "struct Event {",
+          f"  static constexpr std::size_t kRows = {len(rows)};",
+          "  bool pass[kRows] = {};  // pass[k]: the event passed cutflow row k")
+    for name, ctype in inputs:
+        w.add(f"  {ctype}* in_{name} = nullptr;")
+    for it in items:
+        w.add(f"  std::optional<T_{it.name}> v_{it.name};",
+              f"  T_{it.name}& c_{it.name}() {{",
+              f"    if (!v_{it.name}) v_{it.name}.emplace({fnames[it.name]}({args(it)}));",
+              f"    return *v_{it.name};", "  }")
+    w.add(f"  double weight() {{ return c_{p.fused_weight}(); }}", "};", "")
+    params = ", ".join(f"{ctype}& {name}" for name, ctype in inputs)
+    w.add(f"Event kernel({params}) {{", "  Event nutag_event_;")
+    for name, _ in inputs:
+        w.add(f"  nutag_event_.in_{name} = &{name};")
+    w.add("  nutag_event_.pass[0] = true;")
+    index = {name: i for i, name in enumerate(cut_names)}
+    for k, (parent, cut) in enumerate(rows):
+        if parent < 0:
+            continue
+        it = p.cuts[cut]
+        call = f"nutag_cut_{index[cut]}_{cut}({args(it, 'nutag_event_.')})"
+        w.add(f"  nutag_event_.pass[{k}] = nutag_event_.pass[{parent}] && {call};")
+    w.add("  return nutag_event_;", "}", "")
+    inputs_list = "{" + ", ".join(_cpp_string(n) for n, _ in inputs) + "}"
+    defines = "".join(
+        f"\n      .Define({_cpp_string(it.name)}, [](Event& e) {{ return e.c_{it.name}(); }}, "
+        f"{{{_cpp_string(FUSED_EVENT)}}})" for it in items)
+    w.add("ROOT::RDF::RNode fused_define(ROOT::RDF::RNode node) {",
+          f"  return node.Define({_cpp_string(FUSED_EVENT)}, kernel, {inputs_list}){defines};",
+          "}", "",
+          "ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, const std::string& name) {",
+          "  return node.Filter([row](Event& e) { return e.pass[row]; }, "
+          f"{{{_cpp_string(FUSED_EVENT)}}}, name);", "}", "",
+          "ROOT::RDF::RResultPtr<std::vector<nutag::CutflowSums>> fused_cutflow("
+          "ROOT::RDF::RNode node, bool weighted) {",
+          f"  return nutag::book_fused_cutflow<Event>(node, {_cpp_string(FUSED_EVENT)}, weighted);",
+          "}", "")
+
+
+FUSED_PROTOTYPES = """namespace {ns} {{
+ROOT::RDF::RNode fused_define(ROOT::RDF::RNode node);
+ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, const std::string& name);
+ROOT::RDF::RResultPtr<std::vector<nutag::CutflowSums>> fused_cutflow(ROOT::RDF::RNode node,
+                                                                   bool weighted);
+}}"""
 
 
 PROTOTYPES = """#include "{sums}"
@@ -507,7 +654,7 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
 _LOADED: dict[Path, Any] = {}
 
 
-def load(lib: Path, ns: str) -> Any:
+def load(lib: Path, ns: str, *, fused: bool = False) -> Any:
     """Load a compiled selection and return its namespace ``ns`` (a cppyy scope), once per
     process.
 
@@ -527,7 +674,10 @@ def load(lib: Path, ns: str) -> Any:
     from .cpp import header_only_dir  # noqa: PLC0415
 
     sums = (header_only_dir() / "cutflow_sums.hpp").as_posix()
-    if not ROOT.gInterpreter.Declare(PROTOTYPES.format(ns=ns, sums=sums)):
+    prototypes = PROTOTYPES.format(ns=ns, sums=sums)
+    if fused:
+        prototypes += "\n#include <vector>\n" + FUSED_PROTOTYPES.format(ns=ns)
+    if not ROOT.gInterpreter.Declare(prototypes):
         raise CompileError(f"cling could not declare the entry points of {lib}")
     _LOADED[lib] = getattr(ROOT, ns)
     return _LOADED[lib]
@@ -562,6 +712,24 @@ class CompiledSelection:
         then never parses that header nor instantiates the action."""
         return self.scope.book_cutflow(import_root().RDF.AsRNode(node), weight)
 
+    @property
+    def fused(self) -> CutTree | None:
+        """The cut tree of the fused kernel, None when the library books one node per cut."""
+        return self.plan.fused
+
+    def fused_define(self, node: Any) -> Any:
+        """The fused kernel's record and every compiled column (one Define each, reading the
+        record), on ``node``."""
+        return self.scope.fused_define(import_root().RDF.AsRNode(node))
+
+    def fused_region(self, node: Any, row: int, name: str) -> Any:
+        """The events passing cutflow row ``row`` of the tree: one Filter named ``name``."""
+        return self.scope.fused_region(import_root().RDF.AsRNode(node), row, name)
+
+    def fused_cutflow(self, node: Any, *, weighted: bool) -> Any:
+        """Every row of the tree as one action: ``RResultPtr<vector<CutflowSums>>``."""
+        return self.scope.fused_cutflow(import_root().RDF.AsRNode(node), weighted)
+
     def has_histogram(self, name: str) -> bool:
         return any(h.name == name for h in (*self.plan.h1, *self.plan.h2))
 
@@ -583,8 +751,21 @@ def _column_type_of(node: Any) -> Any:
     return column_type
 
 
+FUSE_MODES = ("auto", "off")
+
+
+def fuse_mode(mode: str | None = None) -> str:
+    """``mode`` if given, else ``NUTAG_FUSE``, else ``auto``: fuse every sample whose graph is
+    compiled whole (:func:`fuse`); ``off``: always one node per column and cut."""
+    value = (mode or os.environ.get("NUTAG_FUSE") or "auto").strip().lower()
+    if value not in FUSE_MODES:
+        raise ValueError(f"NUTAG_FUSE={value!r} is not one of {FUSE_MODES}")
+    return value
+
+
 def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
-            mode: str | None = None, origin: str = "", **extra: Any) -> CompiledSelection | None:
+            mode: str | None = None, origin: str = "", tree: CutTree | None = None,
+            fused_weight: str = "", **extra: Any) -> CompiledSelection | None:
     """Plan, generate, compile (or find in the cache) and load the selection for ``node``.
 
     ``columns``/``cuts``: what applies to the sample, in YAML order; ``node`` the dataframe the
@@ -592,6 +773,8 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
     histogram weights, histograms and fixed types of :func:`plan`. Returns None when nothing
     is to be compiled (``off``, nothing compilable) or, under ``auto``, when compiling fails —
     then the caller books the jitted graph, whose errors are nutag's usual ConfigErrors.
+    ``tree`` (with ``fused_weight``, the event-weight column): fuse the plan into one kernel
+    if it compiles whole (:func:`fuse`; ``NUTAG_FUSE=off`` never does).
     """
     mode = compile_mode(mode)
     if mode == "off":
@@ -604,12 +787,14 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
         log.debug("left to cling: %s", ", ".join(p.jitted))
     if p.n_compiled == 0:
         return None
+    if tree is not None and fuse_mode() != "off" and fuse(p, tree, fused_weight):
+        log.debug("fused: %d cutflow rows in one kernel", len(tree.rows))
     try:
         source = generate(p, origin=origin)
         tc = toolchain()
         ns = f"nutag_gen_{tc.key(source)[:16]}"  # distinct symbols for distinct selections
         lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc, reuse_failure=mode == "auto")
-        scope = load(lib, ns)
+        scope = load(lib, ns, fused=p.fused is not None)
     except CompileError as exc:
         if mode == "on":
             raise
@@ -632,6 +817,6 @@ def applicable(selection: Any, sample: Any) -> tuple[list[Any], list[Any]]:
     return columns, cuts
 
 
-__all__ = ("MODES", "CompileError", "CompiledSelection", "Plan", "applicable",
-                          "build", "cache_dir", "compile_mode", "first_error", "generate", "load",
-                          "plan", "prepare", "toolchain")
+__all__ = ("FUSED_EVENT", "FUSE_MODES", "MODES", "CompileError", "CompiledSelection", "CutTree",
+           "Plan", "applicable", "build", "cache_dir", "compile_mode", "first_error", "fuse",
+           "fuse_mode", "generate", "load", "plan", "prepare", "toolchain")

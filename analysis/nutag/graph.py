@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .compiled import CutTree
 from .config import Binning, ConfigError, Histogram, Loc, Sample, Selection, check_expressions
 from .rootenv import capture_stderr, import_root
 
@@ -30,8 +31,9 @@ ExtraHook = Callable[[str, Any], Mapping[str, Any]]
 DataFrameFactory = Callable[[Sample], Any]
 
 
-#: how a cutflow row is booked (see :func:`book_cutflow_row`)
-UNIT, SUMS, ACTIONS = "unit", "sums", "actions"
+#: how a cutflow row is booked (see :func:`book_cutflow_row`); FUSED: a row of the one
+#: cutflow action of a fused selection (:mod:`nutag.compiled`)
+UNIT, SUMS, ACTIONS, FUSED = "unit", "sums", "actions", "fused"
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,22 @@ class CutflowEntry:
     without systematic sources) books one ``Count`` and sum w = sum w^2 = count; ``sums`` books
     one compiled ``nutag::CutflowHelper`` action filling all three; ``actions`` books
     ``Count`` + ``Sum(w)`` + ``Sum(w^2)``, for distributed dataframes, which accept only
-    ROOT's built-in actions. All three give bit-identical numbers (integers; the same Kahan sums).
+    ROOT's built-in actions. ``fused`` is row ``index`` of the one action of a fused selection
+    (``source``, booked once; ``results`` is then empty). All give bit-identical numbers
+    (integers; the same Kahan sums).
     """
 
     cut: str
     mode: str
     results: tuple[Any, ...]
+    source: Any = None
+    index: int = 0
 
     def values(self) -> tuple[int, float, float]:
         """(raw, sumw, sumw2), after the loop ran."""
+        if self.mode == FUSED:
+            v = self.source.GetValue()[self.index]
+            return int(v.n), float(v.sumw), float(v.sumw2)
         if self.mode == UNIT:
             n = int(self.results[0].GetValue())
             return n, float(n), float(n)
@@ -65,6 +74,9 @@ class CutflowEntry:
     def sumw_result(self) -> Any:
         """The booked result holding sum w (what ``VariationsFor`` varies); read its varied
         values with :func:`sumw_of`."""
+        if self.mode == FUSED:
+            raise ValueError("a fused cutflow has no per-row result to vary (samples with "
+                             "systematic sources are never fused)")
         return self.results[0] if self.mode in (UNIT, SUMS) else self.results[1]
 
 
@@ -204,6 +216,56 @@ def _compiled_selection(sample: Sample, selection: Selection, node: Any, **extra
     return prepare(columns, cuts, node, origin=", ".join(selection.files), **extra)
 
 
+def _book_node_per_cut(ROOT: Any, aot: Any, node: Any, regions: list[Any],
+                       selection: Selection, mode: str, booked: list[Any]
+                       ) -> tuple[dict[str, Any], dict[str, list[CutflowEntry]]]:
+    """One Filter per cut and a cutflow row after each, regions sharing leading cuts sharing
+    the nodes; returns each region's last node and its cutflow rows (``(all)`` first)."""
+    total = book_cutflow_row(ROOT, ALL_CUT, node, mode, aot)
+    booked += total.results
+    prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
+    nodes: dict[str, Any] = {}
+    cutflows: dict[str, list[CutflowEntry]] = {}
+    for region in regions:
+        cur, cutflow = node, [total]
+        for i, cut_name in enumerate(region.cuts):
+            prefix = region.cuts[: i + 1]
+            if prefix not in prefixes:  # regions sharing leading cuts share filter nodes
+                cut = selection.cuts[cut_name]
+                if aot is not None and aot.has_cut(cut_name):
+                    nxt = aot.filter(cur, cut_name)
+                else:
+                    nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
+                               f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
+                row = book_cutflow_row(ROOT, cut_name, nxt, mode, aot)
+                booked += row.results
+                prefixes[prefix] = (nxt, row)
+            cur, row = prefixes[prefix]
+            cutflow.append(row)
+        nodes[region.name], cutflows[region.name] = cur, cutflow
+    return nodes, cutflows
+
+
+def _book_fused(aot: Any, node: Any, regions: list[Any], mode: str, booked: list[Any]
+                ) -> tuple[dict[str, Any], dict[str, list[CutflowEntry]]]:
+    """The fused kernel's graph: one cutflow action for every row of the cut tree and one
+    Filter per region on the row it ends at (regions ending at the same row share it)."""
+    tree = aot.fused
+    sums = aot.fused_cutflow(node, weighted=mode == SUMS)
+    booked.append(sums)
+    rows = [CutflowEntry(cut, FUSED, (), sums, k) for k, (_, cut) in enumerate(tree.rows)]
+    filters: dict[int, Any] = {0: node}
+    nodes: dict[str, Any] = {}
+    cutflows: dict[str, list[CutflowEntry]] = {}
+    for region in regions:
+        path = tree.regions[region.name]
+        if path[-1] not in filters:
+            filters[path[-1]] = aot.fused_region(node, path[-1], region.name)
+        nodes[region.name] = filters[path[-1]]
+        cutflows[region.name] = [rows[k] for k in path]
+    return nodes, cutflows
+
+
 def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 declare: Callable[[], None] | None = None,
                 extra_columns: Mapping[str, str] | None = None,
@@ -275,6 +337,18 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             n = aot.define_columns(n, what) if step == "lib" else jit_step(n, what)
         return n
 
+    mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
+    booked_regions: list[Any] = []
+    blinded_regions: list[str] = []
+    for region in selection.regions.values():
+        if not region.applies_to(sample.name):
+            continue
+        if region.blind and blinded and kind == "data":
+            blinded_regions.append(region.name)
+            log.info("sample %s: region %s is blind, not booked", sample.name, region.name)
+            continue
+        booked_regions.append(region)
+
     node = root
     compile_weights = not extra_columns and not distributed
     if not compile_weights:
@@ -285,17 +359,27 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                     f"extra_columns.{name}", f"column {expr!r}")
     aot = None
     if not distributed:
+        # a fused kernel (nutag.compiled) needs every node compiled and no Vary in the graph;
+        # its tree holds only the booked regions: a blind region's cuts are never evaluated
+        fusable = compile_weights and not sources and mode in (UNIT, SUMS)
+        tree = (CutTree.of([(r.name, r.cuts) for r in booked_regions], ALL_CUT)
+                if fusable else None)
         aot = _compiled_selection(
             sample, selection, node, weights=weights if compile_weights else (),
             hist_weights=hist_weights,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
-            fixed_types={WEIGHT: "double", WEIGHT2: "double"})
-    if compile_weights:  # planned with the selection: defined before its columns
+            fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT)
+    fused = aot is not None and aot.fused is not None
+    if fused:
+        node = aot.fused_define(node)
+    elif compile_weights:  # planned with the selection: defined before its columns
         node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
                 run_steps(node, [("jit", c.name) for c in weights]))
 
-    if aot is None:
+    if fused:
+        pass
+    elif aot is None:
         for col in selection.columns.values():
             if kind in col.kinds:
                 node = jit_column(node, col)
@@ -306,37 +390,18 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     # the compiled histogram weights and histograms read the weight as a double, as the
     # cutflow action does: a systematic weight redefined as anything else leaves them jitted
     typed = aot is not None and (not sources or str(node.GetColumnType(WEIGHT)) == "double")
-    node = run_steps(node, aot.plan.hist_weight_steps if typed else
-                     [("jit", c.name) for c in hist_weights])
+    if not fused:
+        node = run_steps(node, aot.plan.hist_weight_steps if typed else
+                         [("jit", c.name) for c in hist_weights])
 
-    mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
-    total = book_cutflow_row(ROOT, ALL_CUT, node, mode, aot)
-    booked += total.results
-    prefixes: dict[tuple[str, ...], tuple[Any, CutflowEntry]] = {}
+    if fused:
+        region_nodes, region_cutflows = _book_fused(aot, node, booked_regions, mode, booked)
+    else:
+        region_nodes, region_cutflows = _book_node_per_cut(
+            ROOT, aot, node, booked_regions, selection, mode, booked)
     regions: dict[str, RegionResults] = {}
-    blinded_regions: list[str] = []
-    for region in selection.regions.values():
-        if not region.applies_to(sample.name):
-            continue
-        if region.blind and blinded and kind == "data":
-            blinded_regions.append(region.name)
-            log.info("sample %s: region %s is blind, not booked", sample.name, region.name)
-            continue
-        cur, cutflow = node, [total]
-        for i, cut_name in enumerate(region.cuts):
-            prefix = region.cuts[: i + 1]
-            if prefix not in prefixes:  # regions sharing leading cuts share filter nodes
-                cut = selection.cuts[cut_name]
-                if aot is not None and aot.has_cut(cut_name):
-                    nxt = aot.filter(cur, cut_name)
-                else:
-                    nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
-                               f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
-                row = book_cutflow_row(ROOT, cut_name, nxt, mode, aot)
-                booked += row.results
-                prefixes[prefix] = (nxt, row)
-            cur, row = prefixes[prefix]
-            cutflow.append(row)
+    for region in booked_regions:
+        cur, cutflow = region_nodes[region.name], region_cutflows[region.name]
         res = RegionResults(region.name, {}, cutflow, cur)
         for h in histos:
             if region.name not in h.regions:

@@ -32,6 +32,15 @@ class TTreeReader;
 
 namespace nutag {
 
+/// Kahan step, the same operations in the same order as ROOT's SumHelper::Exec (so that sums
+/// booked through nutag's actions are bit-identical to ROOT's ``Sum``).
+inline void kahan_add(double& sum, double& comp, double x) {
+  const double y = x - comp;
+  const double t = sum + y;
+  comp = (t - sum) - y;
+  sum = t;
+}
+
 /// RDataFrame action helper filling a CutflowSums from a double weight column (thread-safe:
 /// one partial sum per processing slot, merged in Finalize).
 class CutflowHelper : public ROOT::Detail::RDF::RActionImpl<CutflowHelper> {
@@ -84,14 +93,6 @@ class CutflowHelper : public ROOT::Detail::RDF::RActionImpl<CutflowHelper> {
     double sumw = 0., comp_w = 0.;
     double sumw2 = 0., comp_w2 = 0.;
   };
-
-  /// Kahan step, the same operations in the same order as ROOT's SumHelper::Exec.
-  static void kahan_add(double& sum, double& comp, double x) {
-    const double y = x - comp;
-    const double t = sum + y;
-    comp = (t - sum) - y;
-    sum = t;
-  }
 
   std::shared_ptr<CutflowSums> result_;
   std::vector<Partial> partials_;
