@@ -131,7 +131,7 @@ def test_blind_cuts_are_not_in_the_data_kernel(toy: Path,
     """The generated kernel of blinded data evaluates no cut of the blind region alone."""
     _graph(toy, "data", "auto", monkeypatch, blinded=True)
     sources = [p.read_text() for p in (toy / "cache").glob("nutag_sel_*.cxx")]
-    kernels = [s[s.index("Event kernel("):] for s in sources if "Event kernel(" in s]
+    kernels = [s[s.index("void kernel("):] for s in sources if "void kernel(" in s]
     blind = [k for k in kernels if "_two(" not in k]
     assert blind, "a data kernel without the blind region's cuts was generated"
     assert all("_second(" not in k and "_high(" in k for k in blind)

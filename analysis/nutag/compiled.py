@@ -341,7 +341,7 @@ def include_lines() -> list[str]:
     from .cpp import headers, include_dir  # noqa: PLC0415
 
     base = include_dir()
-    lines = ["#include <cmath>", "#include <cstddef>", "#include <cstdint>", "#include <optional>",
+    lines = ["#include <cmath>", "#include <cstddef>", "#include <cstdint>", "#include <memory>",
              "#include <stdexcept>", "#include <string>", "#include <type_traits>",
              "#include <utility>", "#include <vector>",
              "#include <ROOT/RDataFrame.hxx>", "#include <ROOT/RVec.hxx>", "#include <TH1D.h>",
@@ -441,14 +441,21 @@ def generate(p: Plan, *, origin: str = "") -> str:
 
 def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list[str]) -> None:
     """The fused kernel of ``p.fused``: one function of every input column the selection reads
-    that evaluates the cut tree row by row, as straight-line code, into an ``Event`` record.
+    that evaluates the cut tree row by row, as straight-line code, into the slot's ``Event``
+    record.
 
     Why it means what the node-per-cut graph means: a row is evaluated only when its parent
-    passed (``&&``), and a column is computed on first use and then kept (``std::optional``),
-    so a column is computed for exactly the events on which the node graph's lazy Define would
-    be, and by the same function. The columns are read downstream through one Define each
+    passed (``&&``), and a column is computed on first use in the event and then kept, so a
+    column is computed for exactly the events on which the node graph's lazy Define would be,
+    and by the same function. The columns are read downstream through one Define each
     (:data:`FUSED_EVENT` -> ``Event::c_<name>()``), computed there if no cut needed them.
-    The record keeps pointers to the input values, valid for the entry being processed.
+
+    Why a record per processing slot, reused: the column holds a pointer to it, so nothing is
+    constructed, moved or destroyed per event; a new event only increments the record's
+    generation (``gen``), which invalidates every kept column at once (a column is current
+    when its ``gen_<name>`` equals ``gen``), and a recomputed column is assigned over the old
+    value (an RVec keeps its buffer). The record keeps pointers to the input values, valid for
+    the entry being processed.
     """
     assert p.fused is not None
     items = [it for seg in p.segments for it in seg]
@@ -465,19 +472,23 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
                          for n, _ in it.params)
 
     rows = p.fused.rows
-    w.add("// ---- fused kernel: the cut tree of the booked regions, one node", "struct Event {",
+    w.add("// ---- fused kernel: the cut tree of the booked regions, one node",
+          "struct alignas(64) Event {",
           f"  static constexpr std::size_t kRows = {len(rows)};",
-          "  bool pass[kRows] = {};  // pass[k]: the event passed cutflow row k")
+          "  bool pass[kRows] = {};  // pass[k]: the event passed cutflow row k",
+          "  std::uint64_t gen = 0;  // the event's generation: a kept column is current if equal")
     for name, ctype in inputs:
         w.add(f"  {ctype}* in_{name} = nullptr;")
     for it in items:
-        w.add(f"  std::optional<T_{it.name}> v_{it.name};",
-              f"  T_{it.name}& c_{it.name}() {{",
-              f"    if (!v_{it.name}) v_{it.name}.emplace({fnames[it.name]}({args(it)}));",
-              f"    return *v_{it.name};", "  }")
+        n = it.name
+        w.add(f"  T_{n} val_{n}{{}};", f"  std::uint64_t gen_{n} = 0;",
+              f"  T_{n}& c_{n}() {{",
+              f"    if (gen_{n} != gen) {{ val_{n} = {fnames[n]}({args(it)}); gen_{n} = gen; }}",
+              f"    return val_{n};", "  }")
     w.add(f"  double weight() {{ return c_{p.fused_weight}(); }}", "};", "")
     params = ", ".join(f"{ctype}& {name}" for name, ctype in inputs)
-    w.add(f"Event kernel({params}) {{", "  Event nutag_event_;")
+    w.add(f"void kernel(Event& nutag_event_{', ' if params else ''}{params}) {{",
+          "  ++nutag_event_.gen;")
     for name, _ in inputs:
         w.add(f"  nutag_event_.in_{name} = &{name};")
     w.add("  nutag_event_.pass[0] = true;")
@@ -485,23 +496,29 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
     for k, (parent, cut) in enumerate(rows):
         if parent < 0:
             continue
-        it = p.cuts[cut]
-        call = f"nutag_cut_{index[cut]}_{cut}({args(it, 'nutag_event_.')})"
+        call = f"nutag_cut_{index[cut]}_{cut}({args(p.cuts[cut], 'nutag_event_.')})"
         w.add(f"  nutag_event_.pass[{k}] = nutag_event_.pass[{parent}] && {call};")
-    w.add("  return nutag_event_;", "}", "")
+    w.add("}", "")
+    names = ", ".join(name for name, _ in inputs)
     inputs_list = "{" + ", ".join(_cpp_string(n) for n, _ in inputs) + "}"
+    event = _cpp_string(FUSED_EVENT)
     defines = "".join(
-        f"\n      .Define({_cpp_string(it.name)}, [](Event& e) {{ return e.c_{it.name}(); }}, "
-        f"{{{_cpp_string(FUSED_EVENT)}}})" for it in items)
+        f"\n      .Define({_cpp_string(it.name)}, [](Event*& e) {{ return e->c_{it.name}(); }}, "
+        f"{{{event}}})" for it in items)
     w.add("ROOT::RDF::RNode fused_define(ROOT::RDF::RNode node) {",
-          f"  return node.Define({_cpp_string(FUSED_EVENT)}, kernel, {inputs_list}){defines};",
+          "  auto records = std::make_shared<std::vector<Event>>(node.GetNSlots());",
+          f"  auto run = [records](unsigned int slot{', ' if params else ''}{params}) {{",
+          "    Event& e = (*records)[slot];",
+          f"    kernel(e{', ' if names else ''}{names});",
+          "    return &e;", "  };",
+          f"  return node.DefineSlot({event}, run, {inputs_list}){defines};",
           "}", "",
           "ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, const std::string& name) {",
-          "  return node.Filter([row](Event& e) { return e.pass[row]; }, "
-          f"{{{_cpp_string(FUSED_EVENT)}}}, name);", "}", "",
+          f"  return node.Filter([row](Event*& e) {{ return e->pass[row]; }}, {{{event}}}, name);",
+          "}", "",
           "ROOT::RDF::RResultPtr<std::vector<nutag::CutflowSums>> fused_cutflow("
           "ROOT::RDF::RNode node, bool weighted) {",
-          f"  return nutag::book_fused_cutflow<Event>(node, {_cpp_string(FUSED_EVENT)}, weighted);",
+          f"  return nutag::book_fused_cutflow<Event>(node, {event}, weighted);",
           "}", "")
 
 

@@ -9,7 +9,8 @@
 // sees the same events in the same order per slot, and its partial sums are Kahan-compensated
 // and merged over slots with the same operations (nutag::kahan_add).
 //
-// ``Event`` is the kernel's per-event record (generated code): ``Event::kRows`` rows,
+// ``Event`` is the kernel's per-event record (generated code), read through a pointer (the
+// column holds ``Event*``: one record per processing slot): ``Event::kRows`` rows,
 // ``bool pass[kRows]`` and ``double weight()`` (the event weight, computed on first use).
 #pragma once
 
@@ -53,19 +54,19 @@ class FusedCutflowHelper
   void InitTask(TTreeReader*, unsigned int) {}
   void Initialize() {}
 
-  void Exec(unsigned int slot, Event& event) {
+  void Exec(unsigned int slot, Event* event) {
     Block& b = partials_[slot];
     if constexpr (Weighted) {
-      const double w = event.weight();
+      const double w = event->weight();
       for (std::size_t k = 0; k < kRows; ++k) {
-        if (!event.pass[k]) continue;
+        if (!event->pass[k]) continue;
         Partial& p = b.rows[k];
         ++p.n;
         kahan_add(p.sumw, p.comp_w, w);
         kahan_add(p.sumw2, p.comp_w2, w * w);
       }
     } else {
-      for (std::size_t k = 0; k < kRows; ++k) b.rows[k].n += event.pass[k];
+      for (std::size_t k = 0; k < kRows; ++k) b.rows[k].n += event->pass[k];
     }
   }
 
@@ -109,7 +110,8 @@ class FusedCutflowHelper
   std::vector<Block> partials_;
 };
 
-/// Book the fused cutflow on ``node``, reading the kernel's record from column ``event``.
+/// Book the fused cutflow on ``node``, reading the kernel's record from column ``event``
+/// (of type ``Event*``).
 template <typename Event>
 ROOT::RDF::RResultPtr<std::vector<CutflowSums>> book_fused_cutflow(ROOT::RDF::RNode node,
                                                                    std::string_view event,
@@ -118,9 +120,9 @@ ROOT::RDF::RResultPtr<std::vector<CutflowSums>> book_fused_cutflow(ROOT::RDF::RN
   const unsigned int n_slots = node.GetNSlots();
   const std::vector<std::string> columns{std::string(event)};
   if (weighted) {
-    return node.Book<Event>(FusedCutflowHelper<Event, true>(result, n_slots), columns);
+    return node.Book<Event*>(FusedCutflowHelper<Event, true>(result, n_slots), columns);
   }
-  return node.Book<Event>(FusedCutflowHelper<Event, false>(result, n_slots), columns);
+  return node.Book<Event*>(FusedCutflowHelper<Event, false>(result, n_slots), columns);
 }
 
 }  // namespace nutag
