@@ -28,7 +28,6 @@
 #include <ROOT/RNTupleView.hxx>
 #include <ROOT/RVec.hxx>
 
-#include <sys/resource.h>
 
 #include <array>
 #include <chrono>
@@ -39,6 +38,7 @@
 #include <vector>
 
 #include "kmu2_event.hpp"
+#include "peak_rss.hpp"
 
 namespace {
 
@@ -210,12 +210,6 @@ long long pure_read(Src& s, double& checksum) {
   return entries;
 }
 
-long maxrss_kb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -259,7 +253,7 @@ int main(int argc, char** argv) {
   if (analysis) h.write(out);
   std::printf("{\"mode\": \"%s\", \"entries\": %lld, \"open_s\": %.6f, \"loop_s\": %.6f, "
               "\"checksum\": %.17g, \"maxrss_kb\": %ld, \"cutflow\": [",
-              mode.c_str(), entries, seconds(t0, t1), seconds(t1, t2), checksum, maxrss_kb());
+              mode.c_str(), entries, seconds(t0, t1), seconds(t1, t2), checksum, bench::peak_rss_kb());
   for (std::size_t i = 0; i < kCuts.size() && analysis; ++i) {
     std::printf("%s[\"%s\", %lld, %.17g, %.17g]", i ? ", " : "", kCuts[i], cf.n[i], cf.sumw[i],
                 cf.sumw2[i]);

@@ -22,11 +22,12 @@ import argparse
 import json
 import os
 import re
-import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from .peak_rss import peak_rss_kb
 
 T0 = time.time()
 
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "cutflow": [[r["cut"], int(r["raw"]), float(r["sumw"]), float(r["sumw2"])]
                     for r in cutflow],
         "entries": int(cutflow[0]["raw"]),
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": peak_rss_kb(),
     }
     Path(args.json).write_text(json.dumps(out), encoding="utf-8")
     return 0

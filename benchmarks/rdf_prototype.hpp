@@ -9,7 +9,8 @@
 #include <TFile.h>
 #include <TH1D.h>
 
-#include <sys/resource.h>
+#include "peak_rss.hpp"
+
 
 #include <chrono>
 #include <cstdio>
@@ -50,13 +51,11 @@ void report(const char* mode, const Args& a, Clock::time_point t0, Clock::time_p
     TFile f(a.out.c_str(), "RECREATE");
     for (auto& h : histos) h->Write();
   }
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
   auto s = [](auto x, auto y) { return std::chrono::duration<double>(y - x).count(); };
   std::printf("{\"mode\": \"%s\", \"threads\": %d, \"entries\": %.0f, \"open_s\": %.6f, "
               "\"loop_s\": %.6f, \"first_event_s\": %.6f, \"maxrss_kb\": %ld, \"cutflow\": [",
               mode, a.threads, cutflow.empty() ? 0.0 : cutflow[0].second, s(t0, t1), s(t1, t2),
-              s(t0, t1), ru.ru_maxrss);
+              s(t0, t1), bench::peak_rss_kb());
   for (std::size_t i = 0; i < cutflow.size(); ++i) {
     const double n = cutflow[i].second;
     std::printf("%s[\"%s\", %.0f, %.17g, %.17g]", i ? ", " : "", cutflow[i].first.c_str(), n, n,

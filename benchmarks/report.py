@@ -152,7 +152,8 @@ def markdown(doc: dict[str, Any]) -> str:
               "writing results); \"vs X\" = loop time of X / loop time of the row (> 1: the row "
               "is faster), in brackets the same ratio on loop CPU time. Loop CPU: RDataFrame's own "
               "CPU timer for nutag, else process CPU minus start-up. CPU = user + system time of "
-              "the whole process. When the machine is oversubscribed (load average above the "
+              "the whole process. Peak RSS = the job's own high-water mark (VmHWM, largest of "
+              "the repetitions). When the machine is oversubscribed (load average above the "
               "core count) wall times stretch by whatever the other jobs take; CPU ratios do not.",
               ""]
     nut = [k for k in s if k.startswith(("nutag", "full"))]

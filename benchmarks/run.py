@@ -128,8 +128,8 @@ def run_child(cmd: list[str], json_out: Path | None, env: dict[str, str]) -> dic
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}); see "
                            f"{json_out.with_suffix('.log') if json_out else 'its stderr'}")
     data = json.loads(json_out.read_text() if json_out else stdout.decode())
-    # the child's own peak RSS (wait4's ru_maxrss also counts the pages of this parent that the
-    # child held between fork and exec)
+    # the child's own peak RSS as it reports it (VmHWM, benchmarks/peak_rss.py): wait4's and the
+    # child's getrusage ru_maxrss both include this parent's peak, carried over the exec
     data.update(wall_s=wall, cpu_s=ru.ru_utime + ru.ru_stime,
                 child_maxrss_kb=data.get("maxrss_kb", ru.ru_maxrss))
     return data

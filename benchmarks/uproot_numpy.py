@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from typing import Any
+
+from .peak_rss import peak_rss_kb
 
 T_START = time.perf_counter()
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = run(args.file, args.step, args.entry_stop)
     out["import_s"] = T_IMPORTED - T_START
-    out["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["maxrss_kb"] = peak_rss_kb()
     text = json.dumps(out)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

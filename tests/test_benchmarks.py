@@ -54,6 +54,29 @@ def test_markdown_section_is_replaced_not_duplicated(tmp_path: Path) -> None:
     assert f.read_text() == f"head\n{report.BEGIN}\nnew\n{report.END}\ntail\n"
 
 
+def test_peak_rss_is_not_inherited_from_the_benchmark_parent(tmp_path: Path) -> None:
+    """Regression: every implementation reported the benchmark parent's peak RSS (837 MB after
+    the parent had converted the input) because getrusage's ru_maxrss survives exec."""
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touch every page: resident
+    py = subprocess.run([sys.executable, "-c", "from benchmarks.peak_rss import peak_rss_kb; "
+                         "import resource; print(peak_rss_kb(), "
+                         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+                        cwd=REPO, capture_output=True, text=True, check=True)
+    cxx_src = tmp_path / "rss.cxx"
+    cxx_src.write_text('#include "peak_rss.hpp"\n#include <cstdio>\n'
+                       'int main() { std::printf("%ld\\n", bench::peak_rss_kb()); }\n')
+    exe = tmp_path / "rss"
+    subprocess.run(["g++", "-std=c++17", f"-I{REPO / 'benchmarks'}", str(cxx_src), "-o", str(exe)],
+                   check=True)
+    cxx = subprocess.run([str(exe)], capture_output=True, text=True, check=True)
+    del ballast
+    py_hwm, py_getrusage = (int(x) for x in py.stdout.split())
+    assert py_getrusage > 400 * 1024  # the kernel behaviour the fix is about
+    assert py_hwm < 200 * 1024        # a bare Python interpreter, not the 400 MB parent
+    assert 0 < int(cxx.stdout) < 50 * 1024
+
+
 def test_rdf_log_parsing() -> None:
     from benchmarks.nutag_job import parse_rdf_log
 
