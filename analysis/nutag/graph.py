@@ -150,6 +150,8 @@ class SampleGraph:
     sources: list[str] = field(default_factory=list)
     #: ``{region: RResultMap}`` of the final sum of weights, from :func:`book_variations`
     variations: dict[str, Any] = field(default_factory=dict)
+    #: the fused kernel reads its inputs itself (RNTuple views), not through RDataFrame
+    direct_read: bool = False
 
 
 def default_dataframe(sample: Sample) -> Any:
@@ -303,7 +305,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     wloc = sample.where("weight")
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
     from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
-    from .compiled import Column  # noqa: PLC0415
+    from .compiled import Column, direct_read_mode  # noqa: PLC0415
 
     distributed = is_distributed(df)
     # the weight, its square and the histogram weights: compiled with the selection when the
@@ -372,7 +374,14 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT)
     fused = aot is not None and aot.fused is not None
     if fused:
-        node = aot.fused_define(node)
+        # the default dataframe is the chain of the sample's files, from its first entry: the
+        # kernel may then read its inputs itself (nutag.compiled.direct_read_mode)
+        direct = ((sample.tree, list(sample.files))
+                  if make_df is None and direct_read_mode() == "auto" else None)
+        node = aot.fused_define(node, direct)
+        if aot.direct_read:
+            log.info("sample %s: the fused kernel reads its inputs from %d RNTuple file(s)",
+                     sample.name, len(sample.files))
     elif compile_weights:  # planned with the selection: defined before its columns
         node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
                 run_steps(node, [("jit", c.name) for c in weights]))
@@ -428,7 +437,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
-                       sources)
+                       sources, direct_read=fused and aot.direct_read)
 
 
 def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False) -> int:
