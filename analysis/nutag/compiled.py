@@ -33,8 +33,13 @@ one Define of the kernel's per-event record, one Define per column reading it, o
 action for every row (``nutag/rdf/fused_cutflow.hpp``) and one Filter per region: instead
 of a virtual call per node and per input per event (BENCHMARKS.md counts them). Same
 meaning, bit for bit: a row is evaluated only if its parent passed, a column is computed on
-first use and kept, by the same function; only the input columns are all read for every
-event, which costs less than the nodes it replaces.
+first use and kept, by the same function. Over a local chain of RNTuple files the kernel
+also reads its inputs itself, through one ``RNTupleReader`` view per input and processing
+slot, each on first use in the event (``fused_define_direct``; ``NUTAG_DIRECT_READ=off``
+disables it): RDataFrame's column readers cost a type-erased call and an atomic reference
+count per read, which two threads pay dearly (BENCHMARKS.md, "Two threads"). Fed by
+RDataFrame instead (TTree input, chunks of HTCondor jobs), the kernel receives every input for
+every event, which still costs less than the nodes it replaces.
 
 What is not compiled stays jitted, node by node: expressions naming what g++ cannot see (the
 correctionlib functions of ``nutag_corr``, names allowed only for cling), every column or
