@@ -79,7 +79,7 @@ MODES = ("auto", "on", "off")
 #: --cflags`` of the wheel), position-independent code for a shared library
 FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -483,15 +483,28 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
     rows = p.fused.rows
     w.add("// ---- fused kernel: the cut tree of the booked regions, one node",
           "// The kernel's inputs read straight from one RNTuple file (fused_define_direct): one",
-          "// typed view per input column, owned with the reader by one processing slot.",
+          "// typed view per input column (the type checked against the file when it is made),",
+          "// owned with the reader by one processing slot. A read goes through the view's value",
+          "// (RValue::Read) into the object whose address is kept in p_<name>: the view's own",
+          "// operator() copies a shared_ptr per read, two atomic operations (BENCHMARKS.md).",
+          "template <typename T>",
+          "T* value_of(const ROOT::RNTupleView<T>& v) {",
+          "  return static_cast<T*>(v.GetValue().template GetPtr<void>().get());",
+          "}",
           "struct Inputs {",
           "  std::unique_ptr<ROOT::RNTupleReader> reader;")
     for name, ctype in inputs:
-        w.add(f"  ROOT::RNTupleView<{ctype}> v_{name};")
-    inits = "".join(f",\n        v_{name}(reader->GetView<{ctype}>({_cpp_string(name)}))"
-                    for name, ctype in inputs)
+        w.add(f"  ROOT::RNTupleView<{ctype}> v_{name};", f"  {ctype}* p_{name};")
+    inits = "".join(f",\n        v_{name}(reader->GetView<{ctype}>({_cpp_string(name)})),"
+                    f"\n        p_{name}(value_of(v_{name}))" for name, ctype in inputs)
     w.add("  explicit Inputs(std::unique_ptr<ROOT::RNTupleReader> r)",
-          f"      : reader(std::move(r)){inits} {{}}", "};", "",
+          f"      : reader(std::move(r)){inits} {{}}", "  Inputs(const Inputs&) = delete;",
+          "  Inputs& operator=(const Inputs&) = delete;")
+    for name, ctype in inputs:
+        w.add(f"  {ctype}* read_{name}(std::uint64_t i) {{",
+              f"    const_cast<ROOT::RFieldBase::RValue&>(v_{name}.GetValue()).Read(i);",
+              f"    return p_{name};", "  }")
+    w.add("};", "",
           "struct alignas(64) Event {",
           f"  static constexpr std::size_t kRows = {len(rows)};",
           "  bool pass[kRows] = {};  // pass[k]: the event passed cutflow row k",
@@ -502,11 +515,11 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "  std::uint64_t first = 0, end = 0, local = 0;")
     for name, ctype in inputs:
         # an input is read on first use in the event (direct) or was handed over by RDataFrame
-        # (kernel sets in_ and gen_in_); RNTupleView hands out a const reference to its value
+        # (kernel sets in_ and gen_in_)
         w.add(f"  {ctype}* in_{name} = nullptr;", f"  std::uint64_t gen_in_{name} = 0;",
               f"  {ctype}& i_{name}() {{",
               f"    if (gen_in_{name} != gen) {{",
-              f"      in_{name} = const_cast<{ctype}*>(&direct->v_{name}(local));",
+              f"      in_{name} = direct->read_{name}(local);",
               f"      gen_in_{name} = gen;", "    }", f"    return *in_{name};", "  }")
     for it in items:
         n = it.name
