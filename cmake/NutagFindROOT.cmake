@@ -70,7 +70,9 @@ if(NOT ROOT_DIR AND NOT DEFINED ENV{ROOTSYS} AND NOT DEFINED ENV{ROOT_DIR})
     endif()
     get_filename_component(_site "${_nutag_root_pkg}" DIRECTORY)
     if(EXISTS "${_site}/root.libs")
-      set(NUTAG_ROOT_RPATH_LINK "${_site}/root.libs")
+      # cached: a re-configure finds ROOT_DIR cached, skips this block and must keep it
+      set(NUTAG_ROOT_RPATH_LINK "${_site}/root.libs" CACHE PATH
+          "The wheel's vendored libraries (-rpath-link of executables linking ROOT::Hist)" FORCE)
     endif()
   endif()
 endif()
