@@ -126,6 +126,31 @@ def test_fused_equals_node_per_cut(toy: Path, kind: str, blinded: bool,
         (["t"] if blinded else [])
 
 
+def test_histograms_are_one_action_and_region_filters_made_on_demand(
+        toy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every histogram of every region is filled by the kernel's one histogram action (one
+    result to run besides the cutflow), read through views that behave as ``RResultPtr``; no
+    Filter is booked until a region's node is asked for (RDataFrame evaluates every named
+    Filter for every event, used or not), and then one per region, shared by regions ending at
+    the same cutflow row."""
+    g = _graph(toy, "mc", "auto", monkeypatch)
+    assert len(g.booked) == 2  # the cutflow and the histograms
+    views = [ptr for reg in g.regions.values() for ptr in reg.histos.values()]
+    assert len(views) == 9 and all(isinstance(v, compiled.FusedHistogram) for v in views)
+    assert list(g.df.GetFilterNames()) == []
+    assert not views[0].IsReady()
+    count = g.regions["r"].node.Count()
+    assert list(g.df.GetFilterNames()) == ["r"]
+    assert g.regions["r"].node is g.regions["r"].node
+    import_root().RDF.RunGraphs([*g.booked, count])
+    assert int(g.df.GetNRuns()) == 1 and views[0].IsReady()
+    p_k = g.regions["r"].histos["p_k"]
+    assert p_k.GetEntries() == count.GetValue() == g.regions["r"].cutflow[-1].values()[0]
+    assert p_k.GetName() == f"{g.name}__r__p_k"  # other attributes: the histogram's
+    px_pk = g.regions["s"].histos["px_pk"].GetValue()
+    assert px_pk.GetDimension() == 2 and px_pk.GetEntries() > 0
+
+
 def test_blind_cuts_are_not_in_the_data_kernel(toy: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The generated kernel of blinded data evaluates no cut of the blind region alone."""
@@ -200,8 +225,11 @@ def test_direct_read_with_two_threads(toy_chain: Path,
         mt = _numbers([g])
     finally:
         ROOT.DisableImplicitMT()
+    assert set(mt) == set(reference)
     for key, rows in reference.items():
-        if not key.endswith("/cutflow"):
+        if not key.endswith("/cutflow"):  # histogram bins: (content, error)
+            flat = [v for b in rows for v in b]
+            assert [v for b in mt[key] for v in b] == pytest.approx(flat, rel=1e-12, abs=1e-12)
             continue
         for (cut, ref), (cut_mt, got) in zip(rows, mt[key]):
             assert cut == cut_mt and got[0] == ref[0]

@@ -30,10 +30,12 @@ column, cut, weight and histogram of a sample compiles and the sample has no sys
 ``Vary`` (which must reach every node), the library also holds one kernel that evaluates the
 cut tree of all booked regions (:class:`CutTree`) as straight-line code. The graph is then
 one Define of the kernel's per-event record, one Define per column reading it, one cutflow
-action for every row (``nutag/rdf/fused_cutflow.hpp``) and one Filter per region: instead
-of a virtual call per node and per input per event (BENCHMARKS.md counts them). Same
+action for every row (``nutag/rdf/fused_cutflow.hpp``), one action filling every histogram
+of every region from the record (``nutag/rdf/fused_histograms.hpp``, with the generated
+``fill``) and, only when something else is booked on a region, one Filter per region:
+instead of a virtual call per node and per input per event (BENCHMARKS.md counts them). Same
 meaning, bit for bit: a row is evaluated only if its parent passed, a column is computed on
-first use and kept, by the same function. Over a local chain of RNTuple files the kernel
+first use and kept, by the same function, and a histogram is filled as ``Histo1D`` fills it. Over a local chain of RNTuple files the kernel
 also reads its inputs itself, through one ``RNTupleReader`` view per input and processing
 slot, each on first use in the event (``fused_define_direct``; ``NUTAG_DIRECT_READ=off``
 disables it): RDataFrame's column readers cost a type-erased call and an atomic reference
@@ -79,7 +81,7 @@ MODES = ("auto", "on", "off")
 #: --cflags`` of the wheel), position-independent code for a shared library
 FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "7"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -218,6 +220,10 @@ class Plan:
     fused: CutTree | None = None
     #: the fused kernel's event-weight column (the cutflow's sum w)
     fused_weight: str = ""
+    #: the histograms the fused kernel fills, in booking order: (region, cutflow row of the
+    #: region's events, histogram); a histogram's index is its position among those of its
+    #: dimension (:meth:`CompiledSelection.fused_histograms`)
+    fused_fills: list[tuple[str, int, Hist]] = field(default_factory=list)
 
     @property
     def n_compiled(self) -> int:
@@ -314,16 +320,22 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
     return out
 
 
-def fuse(p: Plan, tree: CutTree, weight: str) -> bool:
+def fuse(p: Plan, tree: CutTree, weight: str,
+         fills: Sequence[tuple[str, str]] = ()) -> bool:
     """Make ``p`` fused (``p.fused = tree``) if everything it books is compiled: the weights
     (``weight`` the event weight among them), every column, every cut of ``tree`` and every
-    histogram. Returns whether it did; if not, the plan books one node per column and cut."""
+    histogram. ``fills``: the (region, histogram) pairs booked, in order, filled by the
+    kernel's one histogram action. Returns whether it did; if not, the plan books one node per
+    column and cut."""
     steps = (*p.weight_steps, *p.steps, *p.hist_weight_steps)
     names = {it.name for seg in p.segments for it in seg}
+    hists = {h.name: h for h in (*p.h1, *p.h2)}
     if p.jitted or any(kind != "lib" for kind, _ in steps) or weight not in names \
-            or not tree.cuts() <= set(p.cuts):
+            or not tree.cuts() <= set(p.cuts) \
+            or any(r not in tree.regions or h not in hists for r, h in fills):
         return False
     p.fused, p.fused_weight = tree, weight
+    p.fused_fills = [(r, tree.regions[r][-1], hists[h]) for r, h in fills]
     return True
 
 
@@ -474,6 +486,10 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
         for name, ctype in it.params:
             if name not in compiled_names and (name, ctype) not in inputs:
                 inputs.append((name, ctype))
+    for _, _, hist in p.fused_fills:  # a histogram of an input column reads it, too
+        for name, ctype in zip(hist.columns, hist.types):
+            if name not in compiled_names and (name, ctype) not in inputs:
+                inputs.append((name, ctype))
 
     def args(it: Item, record: str = "") -> str:
         """The arguments of ``it``'s function, read from the record (``record`` + member)."""
@@ -490,6 +506,16 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "template <typename T>",
           "T* value_of(const ROOT::RNTupleView<T>& v) {",
           "  return static_cast<T*>(v.GetValue().template GetPtr<void>().get());",
+          "}",
+          "// A slot's reader decompresses its pages itself, in the slot's thread: with implicit",
+          "// MT on, RNTuple would otherwise schedule every page's decompression as a task on",
+          "// the thread pool the processing slots run on (RDataFrame's own RNTuple source turns",
+          "// this off for the same reason).",
+          "std::unique_ptr<ROOT::RNTupleReader> open_reader(const std::string& ntuple,",
+          "                                                 const std::string& file) {",
+          "  ROOT::RNTupleReadOptions options;",
+          "  options.SetUseImplicitMT(ROOT::RNTupleReadOptions::EImplicitMT::kOff);",
+          "  return ROOT::RNTupleReader::Open(ntuple, file, options);",
           "}",
           "struct Inputs {",
           "  std::unique_ptr<ROOT::RNTupleReader> reader;")
@@ -541,7 +567,9 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "  const std::uint64_t g = ++nutag_event_.gen;")
     for name, _ in inputs:
         w.add(f"  nutag_event_.in_{name} = &{name};", f"  nutag_event_.gen_in_{name} = g;")
-    w.add("  rows(nutag_event_);", "}", "",
+    w.add("  rows(nutag_event_);", "}", "")
+    _generate_fills(w, p, compiled_names)
+    w.add(
           "// entry: RDataFrame's global entry of the chain; begins[i]: first entry of files[i]",
           "void kernel_direct(Event& e, std::uint64_t entry, const std::string& ntuple,",
           "                   const std::vector<std::string>& files,",
@@ -552,7 +580,7 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "    const std::size_t f = static_cast<std::size_t>(it - begins.begin()) - 1;",
           "    if (f != e.file) {",
           "      e.direct.reset();  // one open file per slot",
-          "      e.direct = std::make_unique<Inputs>(ROOT::RNTupleReader::Open(ntuple, files[f]));",
+          "      e.direct = std::make_unique<Inputs>(open_reader(ntuple, files[f]));",
           "      e.file = f;",
           "    }",
           "    e.first = begins[f];",
@@ -581,7 +609,7 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "  auto begins = std::make_shared<std::vector<std::uint64_t>>();",
           "  std::uint64_t total = 0;",
           "  for (const auto& f : files) {",
-          "    Inputs probe(ROOT::RNTupleReader::Open(ntuple, f));",
+          "    Inputs probe(open_reader(ntuple, f));",
           "    begins->push_back(total);",
           "    total += probe.reader->GetNEntries();",
           "  }",
@@ -599,16 +627,49 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
           "ROOT::RDF::RResultPtr<std::vector<nutag::CutflowSums>> fused_cutflow("
           "ROOT::RDF::RNode node, bool weighted) {",
           f"  return nutag::book_fused_cutflow<Event>(node, {event}, weighted);",
+          "}", "",
+          "ROOT::RDF::RResultPtr<nutag::FusedHistograms> fused_histograms(ROOT::RDF::RNode node,",
+          "    const std::vector<ROOT::RDF::TH1DModel>& h1,",
+          "    const std::vector<ROOT::RDF::TH2DModel>& h2) {",
+          f"  return nutag::book_fused_histograms<Event, &fill>(node, {event}, h1, h2);",
           "}", "")
 
 
-FUSED_PROTOTYPES = """namespace {ns} {{
+def _generate_fills(w: _Writer, p: Plan, compiled_names: set[str]) -> None:
+    """``fill(event, h1, h2)``: the fused histogram action's work (nutag/rdf/fused_histograms.hpp)
+    as straight-line code, one block per cutflow row that ends a region with histograms.
+
+    Why it means what one ``Histo1D``/``Histo2D`` per histogram means: a region's histograms are
+    filled exactly when the event passed the region's last row, with the columns computed by
+    the same functions (``c_<name>()``, kept in the event) and ``nutag::fill_histogram``
+    following RDataFrame's ``FillHelper`` for collections."""
+    by_row: dict[int, list[str]] = {}
+    count = {1: 0, 2: 0}
+    for _, row, hist in p.fused_fills:
+        dim = len(hist.columns) - 1
+        args = ", ".join(f"e.c_{c}()" if c in compiled_names else f"e.i_{c}()"
+                         for c in hist.columns)
+        by_row.setdefault(row, []).append(
+            f"    nutag::fill_histogram(*h{dim}[{count[dim]}], {args});  // {hist.name}")
+        count[dim] += 1
+    w.add("void fill(Event& e, ::TH1D* const* h1, ::TH2D* const* h2) {",
+          "  (void)h1;", "  (void)h2;")
+    for row, lines in by_row.items():
+        w.add(f"  if (e.pass[{row}]) {{", *lines, "  }")
+    w.add("}", "")
+
+
+FUSED_PROTOTYPES = """#include "{result}"
+namespace {ns} {{
 ROOT::RDF::RNode fused_define(ROOT::RDF::RNode node);
 ROOT::RDF::RNode fused_define_direct(ROOT::RDF::RNode node, const std::string& ntuple,
                                      const std::vector<std::string>& files);
 ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, const std::string& name);
 ROOT::RDF::RResultPtr<std::vector<nutag::CutflowSums>> fused_cutflow(ROOT::RDF::RNode node,
                                                                    bool weighted);
+ROOT::RDF::RResultPtr<nutag::FusedHistograms> fused_histograms(
+    ROOT::RDF::RNode node, const std::vector<ROOT::RDF::TH1DModel>& h1,
+    const std::vector<ROOT::RDF::TH2DModel>& h2);
 }}"""
 
 
@@ -775,7 +836,8 @@ def load(lib: Path, ns: str, *, fused: bool = False) -> Any:
     sums = (header_only_dir() / "cutflow_sums.hpp").as_posix()
     prototypes = PROTOTYPES.format(ns=ns, sums=sums)
     if fused:
-        prototypes += "\n#include <vector>\n" + FUSED_PROTOTYPES.format(ns=ns)
+        result = (header_only_dir() / "fused_histograms_result.hpp").as_posix()
+        prototypes += "\n#include <vector>\n" + FUSED_PROTOTYPES.format(ns=ns, result=result)
     if not ROOT.gInterpreter.Declare(prototypes):
         raise CompileError(f"cling could not declare the entry points of {lib}")
     _LOADED[lib] = getattr(ROOT, ns)
@@ -850,6 +912,26 @@ class CompiledSelection:
         """Every row of the tree as one action: ``RResultPtr<vector<CutflowSums>>``."""
         return self.scope.fused_cutflow(import_root().RDF.AsRNode(node), weighted)
 
+    def fused_histograms(self, node: Any, models: Sequence[tuple[str, str, Any]]) -> Any:
+        """Every histogram of the fused plan as one action on ``node`` (the kernel's record):
+        ``RResultPtr<nutag::FusedHistograms>`` and, per (region, histogram), a
+        :class:`FusedHistogram` view of its histogram in it.
+
+        ``models``: (region, histogram, ``TH1DModel``/``TH2DModel``) for every pair of the
+        plan's ``fused_fills``, in any order."""
+        ROOT = import_root()
+        by_pair = {(r, h): m for r, h, m in models}
+        if set(by_pair) != {(r, h.name) for r, _, h in self.plan.fused_fills}:
+            raise ValueError("the histogram models must be those of the fused plan's fills")
+        h1, h2 = ROOT.std.vector[ROOT.RDF.TH1DModel](), ROOT.std.vector[ROOT.RDF.TH2DModel]()
+        views: dict[tuple[str, str], tuple[int, int]] = {}
+        for region, _, hist in self.plan.fused_fills:
+            models_of = h1 if len(hist.columns) == 2 else h2
+            views[(region, hist.name)] = (len(hist.columns) - 1, len(models_of))
+            models_of.push_back(by_pair[(region, hist.name)])
+        ptr = self.scope.fused_histograms(ROOT.RDF.AsRNode(node), h1, h2)
+        return ptr, {pair: FusedHistogram(ptr, dim, i) for pair, (dim, i) in views.items()}
+
     def has_histogram(self, name: str) -> bool:
         return any(h.name == name for h in (*self.plan.h1, *self.plan.h2))
 
@@ -862,6 +944,31 @@ class CompiledSelection:
                 return self.scope.book_h1(ROOT.RDF.AsRNode(node), i, model)
         i = [h.name for h in self.plan.h2].index(name)
         return self.scope.book_h2(ROOT.RDF.AsRNode(node), i, model)
+
+
+class FusedHistogram:
+    """One histogram of a fused histogram action, used as the ``RResultPtr<TH1D>``/``<TH2D>``
+    that ``Histo1D``/``Histo2D`` would return: ``GetValue()`` (runs the event loop if it has not
+    run), ``GetPtr()``, ``IsReady()``, and any other attribute is the histogram's."""
+
+    def __init__(self, action: Any, dim: int, index: int) -> None:
+        self._action, self._dim, self._index = action, dim, index
+
+    def GetValue(self) -> Any:  # noqa: N802 - the RResultPtr interface
+        result = self._action.GetValue()
+        return result.get_h1(self._index) if self._dim == 1 else result.get_h2(self._index)
+
+    def GetPtr(self) -> Any:  # noqa: N802
+        return self.GetValue()
+
+    def IsReady(self) -> bool:  # noqa: N802
+        return bool(self._action.IsReady())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.GetValue(), name)
+
+    def __repr__(self) -> str:
+        return f"<FusedHistogram {self._dim}D #{self._index} of {self._action!r}>"
 
 
 def _column_type_of(node: Any) -> Any:
@@ -896,7 +1003,8 @@ def fuse_mode(mode: str | None = None) -> str:
 
 def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
             mode: str | None = None, origin: str = "", tree: CutTree | None = None,
-            fused_weight: str = "", **extra: Any) -> CompiledSelection | None:
+            fused_weight: str = "", fills: Sequence[tuple[str, str]] = (),
+            **extra: Any) -> CompiledSelection | None:
     """Plan, generate, compile (or find in the cache) and load the selection for ``node``.
 
     ``columns``/``cuts``: what applies to the sample, in YAML order; ``node`` the dataframe the
@@ -904,8 +1012,9 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
     histogram weights, histograms and fixed types of :func:`plan`. Returns None when nothing
     is to be compiled (``off``, nothing compilable) or, under ``auto``, when compiling fails —
     then the caller books the jitted graph, whose errors are nutag's usual ConfigErrors.
-    ``tree`` (with ``fused_weight``, the event-weight column): fuse the plan into one kernel
-    if it compiles whole (:func:`fuse`; ``NUTAG_FUSE=off`` never does).
+    ``tree`` (with ``fused_weight``, the event-weight column, and ``fills``, the (region,
+    histogram) pairs to fill): fuse the plan into one kernel if it compiles whole
+    (:func:`fuse`; ``NUTAG_FUSE=off`` never does).
     """
     mode = compile_mode(mode)
     if mode == "off":
@@ -918,7 +1027,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
         log.debug("left to cling: %s", ", ".join(p.jitted))
     if p.n_compiled == 0:
         return None
-    if tree is not None and fuse_mode() != "off" and fuse(p, tree, fused_weight):
+    if tree is not None and fuse_mode() != "off" and fuse(p, tree, fused_weight, fills):
         log.debug("fused: %d cutflow rows in one kernel", len(tree.rows))
     try:
         source = generate(p, origin=origin)

@@ -8,6 +8,7 @@ are read: a blind region is simply never booked for data while the analysis is b
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from array import array
@@ -124,14 +125,23 @@ class RegionResults:
     """Booked (not yet computed) results of one region of one sample.
 
     ``cutflow`` rows are :class:`CutflowEntry` after each cut, the first row ``ALL_CUT`` being
-    before any cut. ``node`` is the dataframe after the last cut.
+    before any cut. ``node`` is the dataframe after the last cut, made by ``make_node`` on
+    first use: a fused graph fills its histograms without a region Filter, and RDataFrame
+    evaluates every named Filter for every event even with nothing booked on it.
     """
 
     name: str
     histos: dict[str, Any]
     cutflow: list[CutflowEntry]
-    node: Any
+    make_node: Callable[[], Any]
     extras: dict[str, Any] = field(default_factory=dict)
+    _node: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def node(self) -> Any:
+        if self._node is None:
+            self._node = self.make_node()
+        return self._node
 
 
 @dataclass
@@ -249,21 +259,26 @@ def _book_node_per_cut(ROOT: Any, aot: Any, node: Any, regions: list[Any],
 
 
 def _book_fused(aot: Any, node: Any, regions: list[Any], mode: str, booked: list[Any]
-                ) -> tuple[dict[str, Any], dict[str, list[CutflowEntry]]]:
-    """The fused kernel's graph: one cutflow action for every row of the cut tree and one
-    Filter per region on the row it ends at (regions ending at the same row share it)."""
+                ) -> tuple[dict[str, Callable[[], Any]], dict[str, list[CutflowEntry]]]:
+    """The fused kernel's graph: one cutflow action for every row of the cut tree and, made
+    when first asked for, one Filter per region on the row it ends at (regions ending at the
+    same row share it). Returns each region's node factory and its cutflow rows."""
     tree = aot.fused
     sums = aot.fused_cutflow(node, weighted=mode == SUMS)
     booked.append(sums)
     rows = [CutflowEntry(cut, FUSED, (), sums, k) for k, (_, cut) in enumerate(tree.rows)]
     filters: dict[int, Any] = {0: node}
-    nodes: dict[str, Any] = {}
+
+    def region_node(row: int, name: str) -> Any:
+        if row not in filters:
+            filters[row] = aot.fused_region(node, row, name)
+        return filters[row]
+
+    nodes: dict[str, Callable[[], Any]] = {}
     cutflows: dict[str, list[CutflowEntry]] = {}
     for region in regions:
         path = tree.regions[region.name]
-        if path[-1] not in filters:
-            filters[path[-1]] = aot.fused_region(node, path[-1], region.name)
-        nodes[region.name] = filters[path[-1]]
+        nodes[region.name] = functools.partial(region_node, path[-1], region.name)
         cutflows[region.name] = [rows[k] for k in path]
     return nodes, cutflows
 
@@ -371,7 +386,9 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             hist_weights=hist_weights,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
-            fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT)
+            fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT,
+            fills=[(r.name, h.name) for r in booked_regions for h in histos
+                   if r.name in h.regions])
     fused = aot is not None and aot.fused is not None
     if fused:
         # the default dataframe is the chain of the sample's files, from its first entry: the
@@ -403,33 +420,46 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         node = run_steps(node, aot.plan.hist_weight_steps if typed else
                          [("jit", c.name) for c in hist_weights])
 
+    fused_views: dict[tuple[str, str], Any] = {}
     if fused:
         region_nodes, region_cutflows = _book_fused(aot, node, booked_regions, mode, booked)
+        # every histogram of every region: one action filled by the kernel's code
+        fills = [(r.name, h, _model(ROOT, f"{sample.name}__{r.name}__{h.name}", h.title,
+                                    h.bins, h.ybins))
+                 for r in booked_regions for h in histos if r.name in h.regions]
+        if fills:
+            action, fused_views = aot.fused_histograms(
+                node, [(r, h.name, m) for r, h, m in fills])
+            booked.append(action)
     else:
-        region_nodes, region_cutflows = _book_node_per_cut(
+        last_nodes, region_cutflows = _book_node_per_cut(
             ROOT, aot, node, booked_regions, selection, mode, booked)
+        region_nodes = {r: (lambda n=n: n) for r, n in last_nodes.items()}
     regions: dict[str, RegionResults] = {}
     for region in booked_regions:
-        cur, cutflow = region_nodes[region.name], region_cutflows[region.name]
-        res = RegionResults(region.name, {}, cutflow, cur)
+        res = RegionResults(region.name, {}, region_cutflows[region.name],
+                            region_nodes[region.name])
         for h in histos:
             if region.name not in h.regions:
+                continue
+            if (region.name, h.name) in fused_views:
+                res.histos[h.name] = fused_views[(region.name, h.name)]
                 continue
             model = _model(ROOT, f"{sample.name}__{region.name}__{h.name}", h.title, h.bins,
                            h.ybins)
             if typed and aot.has_histogram(h.name):
-                res.histos[h.name] = aot.book_histogram(cur, h.name, model)
+                res.histos[h.name] = aot.book_histogram(res.node, h.name, model)
                 booked.append(res.histos[h.name])
                 continue
             wcol = _hist_weight_column(h)
             if h.y is None:
-                call = (lambda n=cur, m=model, h=h, w=wcol: n.Histo1D(m, h.x, w))
+                call = (lambda n=res.node, m=model, h=h, w=wcol: n.Histo1D(m, h.x, w))
             else:
-                call = (lambda n=cur, m=model, h=h, w=wcol: n.Histo2D(m, h.x, h.y, w))
+                call = (lambda n=res.node, m=model, h=h, w=wcol: n.Histo2D(m, h.x, h.y, w))
             res.histos[h.name] = _jit(call, h.loc, f"histograms.{h.name}", "histogram")
             booked.append(res.histos[h.name])
         if extra is not None:
-            res.extras = dict(extra(region.name, cur))
+            res.extras = dict(extra(region.name, res.node))
             booked += res.extras.values()
         regions[region.name] = res
     log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
