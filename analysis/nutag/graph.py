@@ -258,13 +258,16 @@ def _book_node_per_cut(ROOT: Any, aot: Any, node: Any, regions: list[Any],
     return nodes, cutflows
 
 
-def _book_fused(aot: Any, node: Any, regions: list[Any], mode: str, booked: list[Any]
-                ) -> tuple[dict[str, Callable[[], Any]], dict[str, list[CutflowEntry]]]:
-    """The fused kernel's graph: one cutflow action for every row of the cut tree and, made
-    when first asked for, one Filter per region on the row it ends at (regions ending at the
-    same row share it). Returns each region's node factory and its cutflow rows."""
+def _book_fused(aot: Any, node: Any, regions: list[Any], mode: str, booked: list[Any],
+                models: list[tuple[str, str, Any]]
+                ) -> tuple[dict[str, Callable[[], Any]], dict[str, list[CutflowEntry]],
+                           dict[tuple[str, str], Any]]:
+    """The fused kernel's graph: one action for every row of the cut tree and every histogram
+    (``models``: region, histogram name, model) and, made when first asked for, one Filter per
+    region on the row it ends at (regions ending at the same row share it). Returns each
+    region's node factory, its cutflow rows and the views of the histograms."""
     tree = aot.fused
-    sums = aot.fused_cutflow(node, weighted=mode == SUMS)
+    sums, views = aot.fused_action(node, weighted=mode == SUMS, models=models)
     booked.append(sums)
     rows = [CutflowEntry(cut, FUSED, (), sums, k) for k, (_, cut) in enumerate(tree.rows)]
     filters: dict[int, Any] = {0: node}
@@ -280,7 +283,7 @@ def _book_fused(aot: Any, node: Any, regions: list[Any], mode: str, booked: list
         path = tree.regions[region.name]
         nodes[region.name] = functools.partial(region_node, path[-1], region.name)
         cutflows[region.name] = [rows[k] for k in path]
-    return nodes, cutflows
+    return nodes, cutflows, views
 
 
 def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
@@ -422,15 +425,11 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
 
     fused_views: dict[tuple[str, str], Any] = {}
     if fused:
-        region_nodes, region_cutflows = _book_fused(aot, node, booked_regions, mode, booked)
-        # every histogram of every region: one action filled by the kernel's code
-        fills = [(r.name, h, _model(ROOT, f"{sample.name}__{r.name}__{h.name}", h.title,
-                                    h.bins, h.ybins))
-                 for r in booked_regions for h in histos if r.name in h.regions]
-        if fills:
-            action, fused_views = aot.fused_histograms(
-                node, [(r, h.name, m) for r, h, m in fills])
-            booked.append(action)
+        models = [(r.name, h.name, _model(ROOT, f"{sample.name}__{r.name}__{h.name}", h.title,
+                                          h.bins, h.ybins))
+                  for r in booked_regions for h in histos if r.name in h.regions]
+        region_nodes, region_cutflows, fused_views = _book_fused(
+            aot, node, booked_regions, mode, booked, models)
     else:
         last_nodes, region_cutflows = _book_node_per_cut(
             ROOT, aot, node, booked_regions, selection, mode, booked)

@@ -1,8 +1,8 @@
-// The fused histogram action (nutag/rdf/fused_histograms.hpp) fills what one Histo1D/Histo2D
-// per histogram fills, bit for bit, on one and two threads, and follows RDataFrame's rules for
-// collections: every element, weights element by element or one weight for all, collections of
-// different sizes an error.
-#include "nutag/rdf/fused_histograms.hpp"
+// The fused selection's action (nutag/rdf/fused_action.hpp) fills what one Histo1D/Histo2D per
+// histogram and one Count per cutflow row fill, bit for bit on one thread and to rounding on
+// two, and follows RDataFrame's rules for collections: every element, weights element by element
+// or one weight for all, collections of different sizes an error.
+#include "nutag/rdf/fused_action.hpp"
 
 #include <ROOT/RDataFrame.hxx>
 #include <ROOT/RVec.hxx>
@@ -27,6 +27,7 @@ struct Event {
   bool pass[kRows] = {};
   double x = 0., y = 0., w = 1.;
   RVecD xs, ws;
+  double weight() const { return w; }
 };
 
 double x_of(std::uint64_t i) { return static_cast<double>((i * 7919U) % 1000U) / 100.; }
@@ -84,15 +85,22 @@ void compare_with_histo_actions(unsigned int threads) {
   const ROOT::RDF::TH1DModel mx("fx", "x", 50, 0., 10.), mxs("fxs", "xs", 40, 0., 20.),
       mall("fall", "all", 40, 0., 20.);
   const ROOT::RDF::TH2DModel m2("f2", "y:x", 10, 0., 10., 10, 0., 10.);
-  auto fused = nutag::book_fused_histograms<Event, &fill>(node, "ev", {mx, mxs, mall}, {m2});
+  auto fused =
+      nutag::book_fused_action<Event, &fill>(node, "ev", true, {mx, mxs, mall}, {m2});
   auto region = node.Filter([](Event* e) { return e->pass[1]; }, {"ev"});
   auto hx = region.Histo1D<double, double>({"rx", "x", 50, 0., 10.}, "x", "w");
   auto hxs = region.Histo1D<RVecD, double>({"rxs", "xs", 40, 0., 20.}, "xs", "w");
   auto hall = node.Histo1D<RVecD, RVecD>({"rall", "all", 40, 0., 20.}, "xs", "ws");
   auto h2 = region.Histo2D<double, double, double>({"r2", "y:x", 10, 0., 10., 10, 0., 10.}, "x",
                                                    "y", "w");
-  const nutag::FusedHistograms& out = *fused;
+  auto n_all = node.Count();
+  auto n_region = region.Count();
+  auto sumw_region = region.Sum<double>("w");
+  const nutag::FusedResults& out = *fused;
   CHECK(df.GetNRuns() == 1);
+  CHECK(out.size() == 2);
+  CHECK(out[0].n == *n_all && out[1].n == *n_region && *n_region > 0 && *n_region < n);
+  CHECK_CLOSE(out[1].sumw, *sumw_region, 1e-9 * *sumw_region);  // the event weights summed
   CHECK(out.h1.size() == 3 && out.h2.size() == 1);
   CHECK(out.get_h1(0).GetEntries() > 0.5 * n && out.get_h1(0).GetEntries() < 0.8 * n);
   CHECK(out.get_h1(2).GetEntries() == 3. * n);  // every element of every event
@@ -145,5 +153,5 @@ int main() {
   compare_with_histo_actions(1);
   compare_with_histo_actions(2);
   collections_of_different_sizes_are_an_error();
-  return nutag_test::report("test_rdf_fused_histograms");
+  return nutag_test::report("test_rdf_fused_action");
 }
