@@ -66,7 +66,11 @@ CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
     ("histogram filling (TH1::Fill, TAxis::FindBin)", re.compile(r"libHist")),
     ("the selection as straight-line code (benchmarks/kmu2_event.hpp; nutag's fused kernel: "
      "cuts, column expressions)",
-     re.compile(r"kmu2_event|kmu2<|kernel\(|nutag_gen_\w+::Event::c_")),
+     # the fused prototype's kernel(); nutag's kernel()/kernel_direct() (entry bookkeeping),
+     # rows() (the cut tree), fill() (the histograms), the memoised Event::c_ accessors and the
+     # YAML expressions (nutag_cut_/nutag_col_) where the compiler did not inline them
+     re.compile(r"kmu2_event|kmu2<|(^|[\s:])kernel\(|nutag_gen_\w+::(Event::c_|rows\(|fill\(|"
+                r"kernel_direct\(|nutag_cut_|nutag_col_)")),
     ("libm (hypot, sqrt)", re.compile(r"libm\.so|libm-")),
     ("memory allocation (malloc/free)", re.compile(r"malloc|free|_int_")),
 ]
