@@ -369,6 +369,12 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             continue
         booked_regions.append(region)
 
+    #: every (region, histogram) booked, in booking order
+    region_histos = [(r, h) for r in booked_regions for h in histos if r.name in h.regions]
+
+    def model(region: Any, h: Histogram) -> Any:
+        return _model(ROOT, f"{sample.name}__{region.name}__{h.name}", h.title, h.bins, h.ybins)
+
     node = root
     compile_weights = not extra_columns and not distributed
     if not compile_weights:
@@ -390,8 +396,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
             fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT,
-            fills=[(r.name, h.name) for r in booked_regions for h in histos
-                   if r.name in h.regions])
+            fills=[(r.name, h.name) for r, h in region_histos])
     fused = aot is not None and aot.fused is not None
     if fused:
         # the default dataframe is the chain of the sample's files, from its first entry: the
@@ -425,42 +430,36 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
 
     fused_views: dict[tuple[str, str], Any] = {}
     if fused:
-        models = [(r.name, h.name, _model(ROOT, f"{sample.name}__{r.name}__{h.name}", h.title,
-                                          h.bins, h.ybins))
-                  for r in booked_regions for h in histos if r.name in h.regions]
         region_nodes, region_cutflows, fused_views = _book_fused(
-            aot, node, booked_regions, mode, booked, models)
+            aot, node, booked_regions, mode, booked,
+            [(r.name, h.name, model(r, h)) for r, h in region_histos])
     else:
         last_nodes, region_cutflows = _book_node_per_cut(
             ROOT, aot, node, booked_regions, selection, mode, booked)
         region_nodes = {r: (lambda n=n: n) for r, n in last_nodes.items()}
     regions: dict[str, RegionResults] = {}
     for region in booked_regions:
-        res = RegionResults(region.name, {}, region_cutflows[region.name],
-                            region_nodes[region.name])
-        for h in histos:
-            if region.name not in h.regions:
-                continue
-            if (region.name, h.name) in fused_views:
-                res.histos[h.name] = fused_views[(region.name, h.name)]
-                continue
-            model = _model(ROOT, f"{sample.name}__{region.name}__{h.name}", h.title, h.bins,
-                           h.ybins)
-            if typed and aot.has_histogram(h.name):
-                res.histos[h.name] = aot.book_histogram(res.node, h.name, model)
-                booked.append(res.histos[h.name])
-                continue
+        regions[region.name] = RegionResults(region.name, {}, region_cutflows[region.name],
+                                             region_nodes[region.name])
+    for region, h in region_histos:
+        res = regions[region.name]
+        if (region.name, h.name) in fused_views:
+            res.histos[h.name] = fused_views[(region.name, h.name)]
+            continue
+        m = model(region, h)
+        if typed and aot.has_histogram(h.name):
+            res.histos[h.name] = aot.book_histogram(res.node, h.name, m)
+        else:
             wcol = _hist_weight_column(h)
             if h.y is None:
-                call = (lambda n=res.node, m=model, h=h, w=wcol: n.Histo1D(m, h.x, w))
+                call = (lambda n=res.node, m=m, h=h, w=wcol: n.Histo1D(m, h.x, w))
             else:
-                call = (lambda n=res.node, m=model, h=h, w=wcol: n.Histo2D(m, h.x, h.y, w))
+                call = (lambda n=res.node, m=m, h=h, w=wcol: n.Histo2D(m, h.x, h.y, w))
             res.histos[h.name] = _jit(call, h.loc, f"histograms.{h.name}", "histogram")
-            booked.append(res.histos[h.name])
-        if extra is not None:
-            res.extras = dict(extra(region.name, res.node))
-            booked += res.extras.values()
-        regions[region.name] = res
+        booked.append(res.histos[h.name])
+    for res in regions.values() if extra is not None else ():
+        res.extras = dict(extra(res.name, res.node))
+        booked += res.extras.values()
     log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
               len(regions), len(booked), mode)
     if sources:
