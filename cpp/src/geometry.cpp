@@ -163,6 +163,16 @@ bool in_straw_acceptance(int chamber, double x_mm, double y_mm) {
          hx * hx + y_mm * y_mm >= kStrawHoleRadius_mm * kStrawHoleRadius_mm;
 }
 
+bool in_chod_acceptance(double x_mm, double y_mm) {
+  const double r2 = x_mm * x_mm + y_mm * y_mm;
+  return r2 > kChodInnerRadius_mm * kChodInnerRadius_mm && r2 < kChodOuterRadius_mm * kChodOuterRadius_mm;
+}
+
+bool in_rich_acceptance(double x_mm, double y_mm) {
+  const double r2 = x_mm * x_mm + y_mm * y_mm;
+  return r2 > kRichBeamPipeRadius_mm * kRichBeamPipeRadius_mm && r2 < kRichOuterRadius_mm * kRichOuterRadius_mm;
+}
+
 bool in_muv12_acceptance(double x_mm, double y_mm) {
   return std::fabs(x_mm) < kMuvHalfSize_mm && std::fabs(y_mm) < kMuvHalfSize_mm &&
          x_mm * x_mm + y_mm * y_mm > kMuvInnerRadius_mm * kMuvInnerRadius_mm;

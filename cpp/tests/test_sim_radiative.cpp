@@ -78,10 +78,42 @@ static void test_sampling_is_exact() {
   CHECK(photon_ok);
 }
 
-// Forced photonuclear interaction: the weight is (lambda_tot/lambda_gA)(1 - exp(-L/lambda_tot))
-// = 8.4e-4 for sigma = 8 mb, rho = 2.418 g/cm^3, A = 83.8, X0 = 47 mm, L = 1270 mm (hand:
-// lambda_gA = 83.8 / (2.418 * 6.022e23 * 8e-27) cm = 71.9 m, lambda_pair = 9/7 * 47 = 60.4 mm),
-// and the photon leaves a hadronic shower (MUV1 energy) instead of an EM cluster only.
+// Material before the LKr, by hand (default config: STRAW 0.0045 X0 per chamber, neon
+// X0 = 345 m, mirrors 0.198, NewCHOD 0.0705, CHOD 0.094 X0; STRAW beam holes of 63.8 mm centred
+// at x = 101.2, 114.4, 92.4, 52.8 mm; RICH beam pipe R < 100 mm; CHODs 140 < R < 1070 mm).
+static void test_photon_material() {
+  SimConfig cfg;
+  // (a) from z = 150 m with slope 0.004 in x: x = 134 and 176 mm at STRAW1/2 (inside the holes:
+  // 32.8 and 61.9 mm from their centres), 218 and 276 mm at STRAW3/4 (crossed); R > 100 mm
+  // from z = 175 m, so the whole 18 m of neon; mirrors at R = 350 mm, NewCHOD, CHOD crossed.
+  // X = (2 * 0.0045 + 18000 / 345000 + 0.198 + 0.0705 + 0.094) * sqrt(1 + 0.004^2) = 0.423677
+  const Point o_a(0.0, 0.0, 150000.0);
+  const Vector p_a(0.12, 0.0, 30.0);
+  CHECK_CLOSE(material_before_lkr_x0(cfg, o_a, p_a), 0.423677, 2e-6);
+  CHECK_CLOSE(photon_transmission_before_lkr(cfg, o_a, p_a), std::exp(-7.0 / 9.0 * 0.423677), 1e-6);
+  // (b) from z = 200 m with slope 0.005 in y: STRAW1/2 upstream of it; STRAW3 at y = 22.3 mm,
+  // 95 mm from its hole's centre, and STRAW4 at y = 94.4 mm, 108 mm from its hole's centre
+  // (both crossed); R > 100 mm from z = 220 m: 17.6 m of neon; mirrors, NewCHOD, CHOD at
+  // R = 188, 191, 196 mm. X = (2 * 0.0045 + 17600 / 345000 + 0.3625) * sqrt(1 + 0.005^2) = 0.422520
+  CHECK_CLOSE(material_before_lkr_x0(cfg, Point(0.0, 0.0, 200000.0), Vector(0.0, 0.1, 20.0)), 0.422520, 2e-6);
+  // (c) along the z axis from z = 150 m: STRAW1-3 crossed (the holes are centred at x > 63.8 mm),
+  // STRAW4's hole contains the axis, no neon (beam pipe), no mirror, no CHOD: 3 * 0.0045
+  CHECK_CLOSE(material_before_lkr_x0(cfg, o_a, Vector(0.0, 0.0, 30.0)), 0.0135, 1e-12);
+  // conversions switched off: no factor
+  SimConfig off;
+  off.photon_conversions = 0;
+  Rng rng(11, 3, 7);
+  Event ev;
+  DetectorSim det(off, rng, ev);
+  det.add_photon_photonuclear(o_a, p_a, 0.0);
+  CHECK_CLOSE(det.forced_weight(), 8.40e-4, 0.02e-4);
+}
+
+// Forced photonuclear interaction: the weight is P(no conversion before the LKr) (above) times
+// (lambda_tot/lambda_gA)(1 - exp(-L/lambda_tot)) = 8.4e-4 for sigma = 8 mb, rho = 2.418 g/cm^3,
+// A = 83.8, X0 = 47 mm, L = 1270 mm (hand: lambda_gA = 83.8 / (2.418 * 6.022e23 * 8e-27) cm =
+// 71.9 m, lambda_pair = 9/7 * 47 = 60.4 mm), and the photon leaves a hadronic shower (MUV1
+// energy) instead of an EM cluster only.
 static void test_forced_photonuclear() {
   SimConfig cfg;
   CHECK_CLOSE(photonuclear_length_mm(cfg), 71940.0, 100.0);
@@ -92,7 +124,7 @@ static void test_forced_photonuclear() {
     Event ev;
     DetectorSim det(cfg, rng, ev);
     det.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), Vector(0.12, 0.0, 30.0), 0.0);  // 364 mm off axis at the LKr
-    CHECK_CLOSE(det.forced_weight(), 8.40e-4, 0.02e-4);
+    CHECK_CLOSE(det.forced_weight(), 8.40e-4 * std::exp(-7.0 / 9.0 * 0.423677), 0.02e-4);
     det.finish();
     for (double e : ev.muv1_e) muv_energy += e;
     for (double e : ev.muv2_e) muv_energy += e;
@@ -145,6 +177,7 @@ int main() {
   test_mixture_weights();
   test_soft_photon_limit();
   test_sampling_is_exact();
+  test_photon_material();
   test_forced_photonuclear();
   return nutag_test::report("test_sim_radiative");
 }

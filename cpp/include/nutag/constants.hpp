@@ -43,8 +43,12 @@ inline constexpr double kStrawOuterRadius_mm = 1000.0;
 // --- downstream detectors ---
 inline constexpr double kZRichStart_mm = 219600.0;
 inline constexpr double kZRichEnd_mm = 237600.0;
+inline constexpr double kRichBeamPipeRadius_mm = 100.0;  // RICH acceptance 100 < R < 1100 mm
+inline constexpr double kRichOuterRadius_mm = 1100.0;
 inline constexpr double kZNewChod_mm = 238130.0;
 inline constexpr double kZChod_mm = 239200.0;
+inline constexpr double kChodInnerRadius_mm = 140.0;   // NewCHOD / CHOD acceptance 140 < R < 1070 mm
+inline constexpr double kChodOuterRadius_mm = 1070.0;
 inline constexpr double kZLkrFront_mm = 241093.0;    // LKr reference plane
 inline constexpr double kLkrDepth_mm = 1270.0;
 inline constexpr double kLkrApothem_mm = 1130.0;

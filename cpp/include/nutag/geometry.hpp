@@ -54,6 +54,13 @@ Vector momentum_after_magnet(const Vector& p_upstream, int charge);
 /// LKr: octagon with apothem 1130 mm (|x|, |y| < a, |x|+|y| < a*sqrt(2)), outside R = 150 mm.
 bool in_lkr_acceptance(double x_mm, double y_mm);
 
+/// NewCHOD and CHOD: 140 < R < 1070 mm around the z axis.
+bool in_chod_acceptance(double x_mm, double y_mm);
+
+/// RICH mirrors (and neon): 100 < R < 1100 mm around the z axis (inside 100 mm: the vacuum beam
+/// pipe).
+bool in_rich_acceptance(double x_mm, double y_mm);
+
 /// STRAW chamber i (0..3): R < 1000 mm and outside the beam hole (the hole's centre follows the
 /// deflected beam, see docs/simulation.md).
 bool in_straw_acceptance(int chamber, double x_mm, double y_mm);

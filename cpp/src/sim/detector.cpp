@@ -180,10 +180,65 @@ bool DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, 
   const double lambda_pair = 9.0 / 7.0 * cfg_.lkr_x0;  // mean free path for pair production [PDG]
   const double lambda_tot = 1.0 / (1.0 / lambda_ga + 1.0 / lambda_pair);
   const double path = kLkrDepth_mm / dir.Z();
+  if (cfg_.photon_conversions != 0) forced_weight_ *= photon_transmission_before_lkr(cfg_, origin, p);
   forced_weight_ *= lambda_tot / lambda_ga * -std::expm1(-path / lambda_tot);
   const double s = rng_.truncated_exponential(lambda_tot, 0.0, path);
   add_hadron_shower(at + dir * s, dir, e, t);
   return true;
+}
+
+namespace {
+
+/// Length in z, within [z_a, z_b], over which the straight line is farther than r from the z axis.
+/// R^2(u) = A u^2 + B u + C with u = z - z_origin: outside the roots of R^2 = r^2.
+double z_length_outside_radius(const Line& line, double z_a, double z_b, double r) {
+  if (!(z_b > z_a)) return 0.0;
+  const Vector& d = line.direction;
+  const double ax = d.X() / d.Z(), ay = d.Y() / d.Z();
+  const double x0 = line.origin.X(), y0 = line.origin.Y(), z0 = line.origin.Z();
+  const double qa = ax * ax + ay * ay;
+  const double qb = 2.0 * (x0 * ax + y0 * ay);
+  const double qc = x0 * x0 + y0 * y0 - r * r;
+  const double disc = qb * qb - 4.0 * qa * qc;
+  if (qa <= 0.0 || disc <= 0.0) return qc > 0.0 || qa > 0.0 ? z_b - z_a : 0.0;  // never inside
+  const double sq = std::sqrt(disc);
+  const double z_in = z0 + (-qb - sq) / (2.0 * qa), z_out = z0 + (-qb + sq) / (2.0 * qa);
+  const double inside = std::max(0.0, std::min(z_b, z_out) - std::max(z_a, z_in));
+  return (z_b - z_a) - inside;
+}
+
+}  // namespace
+
+double material_before_lkr_x0(const SimConfig& c, const Point& origin, const Vector& p) {
+  if (!(p.Z() > 0.0)) return 0.0;
+  const Vector dir = p.Unit();
+  const double sec = 1.0 / dir.Z();  // path length per unit z (thin layers perpendicular to z)
+  const Line line{origin, dir};
+  double x0 = 0.0;
+  for (int i = 0; i < 4; ++i) {
+    if (origin.Z() >= straw_z(i)) continue;
+    const Point at = extrapolate_to_z(line, straw_z(i));
+    if (in_straw_acceptance(i, at.X(), at.Y())) x0 += c.straw_chamber_x0 * sec;
+  }
+  const double z_neon = std::max(origin.Z(), kZRichStart_mm);
+  x0 += z_length_outside_radius(line, z_neon, kZRichEnd_mm, kRichBeamPipeRadius_mm) * sec / c.rich_neon_x0_mm;
+  if (origin.Z() < kZRichEnd_mm) {
+    const Point at = extrapolate_to_z(line, kZRichEnd_mm);  // mirrors at the downstream end
+    if (in_rich_acceptance(at.X(), at.Y())) x0 += c.rich_mirror_x0 * sec;
+  }
+  if (origin.Z() < kZNewChod_mm) {
+    const Point at = extrapolate_to_z(line, kZNewChod_mm);
+    if (in_chod_acceptance(at.X(), at.Y())) x0 += c.newchod_x0 * sec;
+  }
+  if (origin.Z() < kZChod_mm) {
+    const Point at = extrapolate_to_z(line, kZChod_mm);
+    if (in_chod_acceptance(at.X(), at.Y())) x0 += c.chod_x0 * sec;
+  }
+  return x0;
+}
+
+double photon_transmission_before_lkr(const SimConfig& c, const Point& origin, const Vector& p) {
+  return std::exp(-7.0 / 9.0 * material_before_lkr_x0(c, origin, p));
 }
 
 double photonuclear_length_mm(const SimConfig& c) {
@@ -533,8 +588,7 @@ int DetectorSim::add_charged(int pdg, const Point& origin, const Vector& p, doub
   // ---- NewCHOD/CHOD ----
   if (const Segment* sc = seg_at(kZNewChod_mm)) {
     const Point pc = segment_position(*sc, kZNewChod_mm);
-    const double r2 = pc.X() * pc.X() + pc.Y() * pc.Y();
-    if (!invisible_upstream && r2 > 140.0 * 140.0 && r2 < 1070.0 * 1070.0 &&
+    if (!invisible_upstream && in_chod_acceptance(pc.X(), pc.Y()) &&
         !rng_.bernoulli(cfg_.chod_inefficiency)) {
       const double tc = t + rng_.gauss(0.0, cfg_.chod_time_res);
       add_chod_candidate(tc);

@@ -181,8 +181,7 @@ double overlay_halo_muon(const SimConfig& c, Rng& rng, DetectorSim& det, const P
   const Line line{at, dir};
   // CHOD/NewCHOD and STRAW must miss it (forced, exact probability in the weight)
   const Point pc = extrapolate_to_z(line, kZNewChod_mm);
-  const double rc2 = pc.X() * pc.X() + pc.Y() * pc.Y();
-  if (rc2 > 140.0 * 140.0 && rc2 < 1070.0 * 1070.0) weight *= c.chod_inefficiency;
+  if (in_chod_acceptance(pc.X(), pc.Y())) weight *= c.chod_inefficiency;
   bool in_straw = true;
   for (int i = 0; i < 4 && in_straw; ++i) {
     const Point ps = extrapolate_to_z(line, straw_z(i));
@@ -279,8 +278,7 @@ double charged_miss_probability(const SimConfig& c, const Point& origin, const V
     in_straw = in_straw_acceptance(i, ps.X(), ps.Y());
   }
   const Point pc = track_position_at_z(l, p, q, kZNewChod_mm);
-  const double rc2 = pc.X() * pc.X() + pc.Y() * pc.Y();
-  const bool in_chod = rc2 > 140.0 * 140.0 && rc2 < 1070.0 * 1070.0;
+  const bool in_chod = in_chod_acceptance(pc.X(), pc.Y());
   return (in_straw ? 1.0 - c.straw_track_eff : 1.0) * (in_chod ? c.chod_inefficiency : 1.0);
 }
 

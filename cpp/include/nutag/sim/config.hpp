@@ -60,6 +60,16 @@ struct SimConfig {
   double chod_window = 5.0;              // ns, half-width of the window chod_n counts in [est]
   double chod_accidental_rate = 10.0;    // MHz of accidental CHOD candidates [est]
 
+  // ---------------- material a photon crosses before the LKr (conversions) ----------------
+  // Only the misreco stream's forced photon uses it: a photon that converts upstream makes an EM
+  // shower, never the photonuclear one that stream needs (docs/simulation.md §7).
+  int photon_conversions = 1;            // 1: weight the forced photon by P(no pair conversion before the LKr) [choice]
+  double straw_chamber_x0 = 0.0045;      // X0 per STRAW chamber inside its active area (~1.8 % X0 for the four) [est, after NA62 JINST 12 P05025]
+  double rich_neon_x0_mm = 345000.0;     // mm, radiation length of neon gas at 1 atm, 20 C (28.93 g/cm^2 / 0.8385 mg/cm^3) [PDG]
+  double rich_mirror_x0 = 0.198;         // X0 of the RICH mirrors: 25 mm glass, X0(borosilicate) = 126.3 mm [est, after NA62 JINST 13 P07012; PDG]
+  double newchod_x0 = 0.0705;            // X0 of the NewCHOD: 30 mm scintillator tiles, X0(PVT) = 425.4 mm [est, after NA62 JINST 12 P05025; PDG]
+  double chod_x0 = 0.0940;               // X0 of the CHOD: two planes of 20 mm scintillator, X0(PVT) = 425.4 mm [est, after NA62 JINST 12 P05025; PDG]
+
   // ---------------- LKr [NA62] ----------------
   double lkr_stoch = 0.048;              // sigma_E/E stochastic term, GeV^0.5 [NA62]
   double lkr_noise = 0.11;               // GeV, noise term (11 %/E) [NA62]

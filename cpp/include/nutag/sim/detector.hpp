@@ -41,6 +41,15 @@ inline constexpr double kAvogadro = 6.02214076e23;
 /// Photonuclear mean free path of a photon in liquid krypton [mm]: A / (rho N_A sigma_gammaKr).
 double photonuclear_length_mm(const SimConfig& cfg);
 
+/// Material [radiation lengths] a photon from `origin` along p crosses before the LKr front:
+/// the STRAW chambers it crosses inside their active area, the RICH neon outside the beam pipe,
+/// the RICH mirrors, NewCHOD and CHOD (each thin layer times the path factor 1/cos(theta)).
+double material_before_lkr_x0(const SimConfig& cfg, const Point& origin, const Vector& p);
+
+/// Probability that a high-energy photon crosses that material without converting:
+/// exp(-7/9 X/X0) (pair-production mean free path 9/7 X0 [PDG]).
+double photon_transmission_before_lkr(const SimConfig& cfg, const Point& origin, const Vector& p);
+
 class DetectorSim {
  public:
   static constexpr int kMaxDeposits = 48;
@@ -58,7 +67,9 @@ class DetectorSim {
   /// A photon: an EM cluster if it reaches the LKr acceptance.
   void add_photon(const Point& origin, const Vector& p, double t);
   /// A photon forced to interact photonuclearly in the LKr (radiative misreco stream): if it
-  /// reaches the LKr acceptance, forced_weight() gets P(the first interaction within the LKr
+  /// reaches the LKr acceptance, forced_weight() gets P(no conversion before the LKr) (when
+  /// cfg.photon_conversions; a converted photon showers electromagnetically and can never give
+  /// the hadronic shower this stream needs) times P(the first interaction within the LKr
   /// depth is photonuclear) = (lambda_tot / lambda_gammaA)(1 - exp(-L / lambda_tot)) and a
   /// hadronic shower of the photon energy starts at the interaction point (truncated
   /// exponential depth); otherwise the photon is treated as by add_photon (vetoes).
