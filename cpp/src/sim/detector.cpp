@@ -222,18 +222,15 @@ double material_before_lkr_x0(const SimConfig& c, const Point& origin, const Vec
   }
   const double z_neon = std::max(origin.Z(), kZRichStart_mm);
   x0 += z_length_outside_radius(line, z_neon, kZRichEnd_mm, kRichBeamPipeRadius_mm) * sec / c.rich_neon_x0_mm;
-  if (origin.Z() < kZRichEnd_mm) {
-    const Point at = extrapolate_to_z(line, kZRichEnd_mm);  // mirrors at the downstream end
-    if (in_rich_acceptance(at.X(), at.Y())) x0 += c.rich_mirror_x0 * sec;
-  }
-  if (origin.Z() < kZNewChod_mm) {
-    const Point at = extrapolate_to_z(line, kZNewChod_mm);
-    if (in_chod_acceptance(at.X(), at.Y())) x0 += c.newchod_x0 * sec;
-  }
-  if (origin.Z() < kZChod_mm) {
-    const Point at = extrapolate_to_z(line, kZChod_mm);
-    if (in_chod_acceptance(at.X(), at.Y())) x0 += c.chod_x0 * sec;
-  }
+  // a thin layer at z, crossed where `accepts` its (x, y)
+  const auto thin_layer = [&](double z, bool (*accepts)(double, double), double layer_x0) {
+    if (origin.Z() >= z) return;
+    const Point at = extrapolate_to_z(line, z);
+    if (accepts(at.X(), at.Y())) x0 += layer_x0 * sec;
+  };
+  thin_layer(kZRichEnd_mm, in_rich_acceptance, c.rich_mirror_x0);  // mirrors at the downstream end
+  thin_layer(kZNewChod_mm, in_chod_acceptance, c.newchod_x0);
+  thin_layer(kZChod_mm, in_chod_acceptance, c.chod_x0);
   return x0;
 }
 
