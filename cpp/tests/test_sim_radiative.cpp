@@ -85,17 +85,23 @@ static void test_photon_material() {
   SimConfig cfg;
   // (a) from z = 150 m with slope 0.004 in x: x = 134 and 176 mm at STRAW1/2 (inside the holes:
   // 32.8 and 61.9 mm from their centres), 218 and 276 mm at STRAW3/4 (crossed); R > 100 mm
-  // from z = 175 m, so the whole 18 m of neon; mirrors at R = 350 mm, NewCHOD, CHOD crossed.
-  // X = (2 * 0.0045 + 18000 / 345000 + 0.198 + 0.0705 + 0.094) * sqrt(1 + 0.004^2) = 0.423677
+  // from z = 175 m, so the whole 18 m of neon; RICH beam window, mirrors + support panel + mirror
+  // window (0.318) at R = 350 mm, NewCHOD, CHOD, LKr windows (0.244), honeycomb at R = 364.4 mm
+  // (262.8 - (364.4^2 - 150^2) / 8134 = 249.24 mm of X0 2776 mm) and front plate (0.213) crossed.
+  // X = (2 * 0.0045 + 18000 / 345000 + 0.0225 + 0.318 + 0.102 + 0.094 + 0.244 + 249.24 / 2776
+  //      + 0.213) * sqrt(1 + 0.004^2) = 1.144468
   const Point o_a(0.0, 0.0, 150000.0);
   const Vector p_a(0.12, 0.0, 30.0);
-  CHECK_CLOSE(material_before_lkr_x0(cfg, o_a, p_a), 0.423677, 2e-6);
-  CHECK_CLOSE(photon_transmission_before_lkr(cfg, o_a, p_a), std::exp(-7.0 / 9.0 * 0.423677), 1e-6);
+  CHECK_CLOSE(material_before_lkr_x0(cfg, o_a, p_a), 1.144468, 2e-6);
+  CHECK_CLOSE(photon_transmission_before_lkr(cfg, o_a, p_a), std::exp(-7.0 / 9.0 * 1.144468), 1e-6);
   // (b) from z = 200 m with slope 0.005 in y: STRAW1/2 upstream of it; STRAW3 at y = 22.3 mm,
   // 95 mm from its hole's centre, and STRAW4 at y = 94.4 mm, 108 mm from its hole's centre
-  // (both crossed); R > 100 mm from z = 220 m: 17.6 m of neon; mirrors, NewCHOD, CHOD at
-  // R = 188, 191, 196 mm. X = (2 * 0.0045 + 17600 / 345000 + 0.3625) * sqrt(1 + 0.005^2) = 0.422520
-  CHECK_CLOSE(material_before_lkr_x0(cfg, Point(0.0, 0.0, 200000.0), Vector(0.0, 0.1, 20.0)), 0.422520, 2e-6);
+  // (both crossed); R = 98 mm at the RICH beam window (inside the beam pipe: not crossed);
+  // R > 100 mm from z = 220 m: 17.6 m of neon; mirror layers, NewCHOD, CHOD at R = 188, 191,
+  // 196 mm; LKr windows, honeycomb (R = 205.5 mm: 260.38 mm) and front plate.
+  // X = (2 * 0.0045 + 17600 / 345000 + 0.318 + 0.102 + 0.094 + 0.244 + 260.38 / 2776 + 0.213)
+  //     * sqrt(1 + 0.005^2) = 1.124824
+  CHECK_CLOSE(material_before_lkr_x0(cfg, Point(0.0, 0.0, 200000.0), Vector(0.0, 0.1, 20.0)), 1.124824, 2e-6);
   // (c) along the z axis from z = 150 m: STRAW1-3 crossed (the holes are centred at x > 63.8 mm),
   // STRAW4's hole contains the axis, no neon (beam pipe), no mirror, no CHOD: 3 * 0.0045
   CHECK_CLOSE(material_before_lkr_x0(cfg, o_a, Vector(0.0, 0.0, 30.0)), 0.0135, 1e-12);
@@ -124,7 +130,7 @@ static void test_forced_photonuclear() {
     Event ev;
     DetectorSim det(cfg, rng, ev);
     det.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), Vector(0.12, 0.0, 30.0), 0.0);  // 364 mm off axis at the LKr
-    CHECK_CLOSE(det.forced_weight(), 8.40e-4 * std::exp(-7.0 / 9.0 * 0.423677), 0.02e-4);
+    CHECK_CLOSE(det.forced_weight(), 8.40e-4 * std::exp(-7.0 / 9.0 * 1.144468), 0.02e-4);
     det.finish();
     for (double e : ev.muv1_e) muv_energy += e;
     for (double e : ev.muv2_e) muv_energy += e;
@@ -137,6 +143,16 @@ static void test_forced_photonuclear() {
   DetectorSim det(cfg, rng, ev);
   det.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), Vector(0.0, 0.0, 30.0), 0.0);
   CHECK(det.forced_weight() == 1.0);
+  // nor is one at x = 1118 mm on the LKr (inside its 1130 mm apothem) that crossed LAV12's lead
+  // glass at x = 1080 mm > 1070 mm (slope 1080 / 88000): the LKr rim lies behind LAV12
+  const Vector p_rim(30.0 * 1080.0 / 88000.0, 0.0, 30.0);
+  CHECK(photon_shadowed_by_lav12(cfg, Point(0.0, 0.0, 150000.0), p_rim));
+  CHECK(!photon_shadowed_by_lav12(cfg, Point(0.0, 0.0, 150000.0), Vector(0.12, 0.0, 30.0)));
+  Rng rng_rim(11, 3, 99998);
+  Event ev_rim;
+  DetectorSim det_rim(cfg, rng_rim, ev_rim);
+  CHECK(!det_rim.add_photon_photonuclear(Point(0.0, 0.0, 150000.0), p_rim, 0.0));
+  CHECK(det_rim.forced_weight() == 1.0);
 }
 
 // The misreco stream's mixture is exact: the radiative part's weight per generated decay is the

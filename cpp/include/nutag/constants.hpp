@@ -53,6 +53,7 @@ inline constexpr double kZLkrFront_mm = 241093.0;    // LKr reference plane
 inline constexpr double kLkrDepth_mm = 1270.0;
 inline constexpr double kLkrApothem_mm = 1130.0;
 inline constexpr double kLkrInnerRadius_mm = 150.0;
+inline constexpr double kLkrColdWindowDomeRadius_mm = 4067.0;  // sagitta fit of the NA62MC cold window (r = 150 -> 1100 mm: 146 mm)
 inline constexpr double kLkrCellSize_mm = 19.74;
 inline constexpr double kZMuv1_mm = 243418.0;
 inline constexpr double kMuv1Depth_mm = 643.0;

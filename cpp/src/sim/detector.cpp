@@ -146,9 +146,20 @@ void DetectorSim::add_muv3_hit(double x, double y, double t) {
   ev_.muv3_time.push_back(t + rng_.gauss(0.0, cfg_.muv3_time_res));
 }
 
+bool photon_shadowed_by_lav12(const SimConfig& c, const Point& origin, const Vector& p) {
+  if (!(p.Z() > 0.0) || origin.Z() >= c.lav12_z) return false;
+  const Point at = extrapolate_to_z(Line{origin, p}, c.lav12_z);
+  return std::hypot(at.X(), at.Y()) > c.lav12_inner_radius;
+}
+
 void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
   if (p.Z() <= 0.0) return;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
+  if (in_lkr_acceptance(at.X(), at.Y()) && photon_shadowed_by_lav12(cfg_, origin, p)) {
+    // the LKr's outer rim lies behind LAV12's lead glass: the photon showers there
+    if (!rng_.bernoulli(cfg_.lav_inefficiency)) add_veto_hit(0, t);
+    return;
+  }
   if (!in_lkr_acceptance(at.X(), at.Y())) {
     // photon vetoes: IRC/SAC for the LKr beam hole, LAV for larger angles up to 50 mrad
     const double r = std::hypot(at.X(), at.Y());
@@ -170,7 +181,7 @@ void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
 bool DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
   if (p.Z() <= 0.0) return false;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
-  if (!in_lkr_acceptance(at.X(), at.Y())) {
+  if (!in_lkr_acceptance(at.X(), at.Y()) || photon_shadowed_by_lav12(cfg_, origin, p)) {
     add_photon(origin, p, t);
     return false;
   }
@@ -228,9 +239,24 @@ double material_before_lkr_x0(const SimConfig& c, const Point& origin, const Vec
     const Point at = extrapolate_to_z(line, z);
     if (accepts(at.X(), at.Y())) x0 += layer_x0 * sec;
   };
-  thin_layer(kZRichEnd_mm, in_rich_acceptance, c.rich_mirror_x0);  // mirrors at the downstream end
+  // The RICH windows and the support panel span the vessel outside the beam pipe; a photon
+  // beyond the mirrors' 1100 mm there is behind LAV12 at the LKr (photon_shadowed_by_lav12).
+  thin_layer(kZRichStart_mm, in_rich_acceptance, c.rich_beam_window_x0);
+  thin_layer(kZRichEnd_mm, in_rich_acceptance,
+             c.rich_mirror_x0 + c.rich_mirror_support_x0 + c.rich_mirror_window_x0);
   thin_layer(kZNewChod_mm, in_chod_acceptance, c.newchod_x0);
   thin_layer(kZChod_mm, in_chod_acceptance, c.chod_x0);
+  // LKr cryostat front: windows, the honeycomb between them (its depth follows the cold
+  // window's dome, radius kLkrColdWindowDomeRadius_mm) and the epoxy front plate
+  if (origin.Z() < kZLkrFront_mm) {
+    const Point at = extrapolate_to_z(line, kZLkrFront_mm);
+    if (in_lkr_acceptance(at.X(), at.Y())) {
+      const double r2 = at.X() * at.X() + at.Y() * at.Y();
+      const double r2_ref = kLkrInnerRadius_mm * kLkrInnerRadius_mm;
+      const double depth = std::max(0.0, c.lkr_honeycomb_depth_mm - (r2 - r2_ref) / (2.0 * kLkrColdWindowDomeRadius_mm));
+      x0 += (c.lkr_warm_window_x0 + c.lkr_cold_window_x0 + depth / c.lkr_honeycomb_x0_mm + c.lkr_front_plate_x0) * sec;
+    }
+  }
   return x0;
 }
 

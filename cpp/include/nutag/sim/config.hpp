@@ -66,9 +66,19 @@ struct SimConfig {
   int photon_conversions = 1;            // 1: weight the forced photon by P(no pair conversion before the LKr) [choice]
   double straw_chamber_x0 = 0.0045;      // X0 per STRAW chamber inside its active area (~1.8 % X0 for the four) [est, after NA62 JINST 12 P05025]
   double rich_neon_x0_mm = 345000.0;     // mm, radiation length of neon gas at 1 atm, 20 C (28.93 g/cm^2 / 0.8385 mg/cm^3) [PDG]
-  double rich_mirror_x0 = 0.198;         // X0 of the RICH mirrors: 25 mm glass, X0(borosilicate) = 126.3 mm [est, after NA62 JINST 13 P07012; PDG]
-  double newchod_x0 = 0.0705;            // X0 of the NewCHOD: 30 mm scintillator tiles, X0(PVT) = 425.4 mm [est, after NA62 JINST 12 P05025; PDG]
-  double chod_x0 = 0.0940;               // X0 of the CHOD: two planes of 20 mm scintillator, X0(PVT) = 425.4 mm [est, after NA62 JINST 12 P05025; PDG]
+  // Layers from the NA62 Geant4 geometry (NA62MC, RICH/LKr/NewCHOD/CHOD *GeometryParameters.cc
+  // and *MaterialParameters.cc); X0 from PDG (Al 88.97 mm, Fe 17.57 mm, PVT 425.4 mm).
+  double rich_beam_window_x0 = 0.0225;   // RICH beam window (vacuum/neon), r 121-1100 mm: 2 mm Al [NA62MC; PDG]
+  double rich_mirror_x0 = 0.234;         // RICH mirrors: 25 mm G4_GLASS_PLATE (2.40 g/cm^3, X0 = 106.9 mm) [NA62MC; PDG]
+  double rich_mirror_support_x0 = 0.039; // RICH mirror support panel, r 100-1520 mm: 3.47 mm Al equivalent [NA62MC; PDG]
+  double rich_mirror_window_x0 = 0.045;  // RICH mirror window (neon/air), r 90-1400 mm: 4 mm Al [NA62MC; PDG]
+  double newchod_x0 = 0.102;             // NewCHOD: 30 mm PVT + 2 x 0.6 mm Al + 3 mm G10 (2.0 g/cm^3) [NA62MC; PDG]
+  double chod_x0 = 0.0940;               // CHOD: two planes of 20 mm PVT [NA62MC; PDG]
+  double lkr_warm_window_x0 = 0.045;     // LKr cryostat warm window: 4 mm Al [NA62MC; PDG]
+  double lkr_cold_window_x0 = 0.199;     // LKr cold window + closing foil: 3 + 0.5 mm stainless steel [NA62MC; PDG]
+  double lkr_honeycomb_x0_mm = 2776.0;   // mm, X0 of the Al honeycomb behind the cold window (86.5 kg/m^3) [NA62MC; PDG]
+  double lkr_honeycomb_depth_mm = 262.8; // mm, its depth at r = 150 mm; it shrinks as the dome's sagitta (r^2 - 150^2) / (2 x 4067 mm) [NA62MC]
+  double lkr_front_plate_x0 = 0.213;     // LKr front plate inside the liquid: 47.45 mm epoxy C8H14O4, 1.8 g/cm^3 (X0 = 222.8 mm) [NA62MC; PDG]
 
   // ---------------- LKr [NA62] ----------------
   double lkr_stoch = 0.048;              // sigma_E/E stochastic term, GeV^0.5 [NA62]

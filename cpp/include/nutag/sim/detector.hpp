@@ -41,9 +41,14 @@ inline constexpr double kAvogadro = 6.02214076e23;
 /// Photonuclear mean free path of a photon in liquid krypton [mm]: A / (rho N_A sigma_gammaKr).
 double photonuclear_length_mm(const SimConfig& cfg);
 
+/// Whether a photon from `origin` along p crosses z = lav12_z outside LAV12's inner radius: the
+/// outer rim of the LKr lies behind LAV12's lead glass, where such a photon showers and is vetoed.
+bool photon_shadowed_by_lav12(const SimConfig& cfg, const Point& origin, const Vector& p);
+
 /// Material [radiation lengths] a photon from `origin` along p crosses before the LKr front:
-/// the STRAW chambers it crosses inside their active area, the RICH neon outside the beam pipe,
-/// the RICH mirrors, NewCHOD and CHOD (each thin layer times the path factor 1/cos(theta)).
+/// the STRAW chambers it crosses inside their active area, the RICH vessel's entrance window,
+/// neon outside the beam pipe, mirrors and exit window, NewCHOD, CHOD and the LKr cryostat's
+/// front (each thin layer times the path factor 1/cos(theta)).
 double material_before_lkr_x0(const SimConfig& cfg, const Point& origin, const Vector& p);
 
 /// Probability that a high-energy photon crosses that material without converting:
