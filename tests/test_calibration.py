@@ -10,7 +10,8 @@ simulation to the targets of the calibration issue, at N_K ~ 5e12 fiducial K+ de
 * overlaid-Kmu2 background, MC truth in the signal box, inside the published 68 % interval
   0.007-0.071 (0.030 +0.041 -0.023);
 * mis-reconstruction background, MC truth in the signal box, inside the published interval
-  0.001-0.010 (0.004 +0.006 -0.003) -- NOT met, a strict expected failure (see below);
+  0.001-0.010 (0.004 +0.006 -0.003), with no tuned parameter (radiative Kmu2 whose photon
+  crosses the NA62MC material before the LKr unconverted and interacts photonuclearly there);
 * S/B = N_sig / (MC-truth background) between 3 and 12 (published ~6, i.e. within a factor 2);
 * the side-band method closes for the overlaid Kmu2: the extrapolation factor times the
   MC-expected side-band count agrees with the MC truth in the signal box within 3 combined
@@ -43,18 +44,6 @@ MISRECO_RANGE = (0.001, 0.010)      # 0.004 +0.006 -0.003 [pub]
 S_OVER_B_RANGE = (3.0, 12.0)        # published ~6, within a factor 2
 N_K_RANGE = (4.0e12, 6.5e12)        # "about 5e12" K+ decays (measured N_K of the default set)
 CLOSURE_NSIGMA = 3.0
-
-# Known disagreement (docs/simulation.md §7, §10): the model's mis-reconstruction mechanism that
-# reaches the signal box is radiative Kmu2 (inner bremsstrahlung) whose photon interacts
-# photonuclearly in the LKr (after crossing the material upstream unconverted); with no tuned
-# parameter it predicts 0.0116 +- 0.0014 in the optimised signal box (2.9x the published 0.004,
-# 1.1 MC standard deviations above the 68 % interval; 0.016 before photon conversions). The
-# published target stays in the test as a STRICT expected failure: the suite reports it, and
-# flags it (XPASS -> failure) if the model ever reaches it.
-MISRECO_ABOVE_PUBLISHED = pytest.mark.xfail(
-    strict=True, reason="radiative Kmu2 with a photonuclear photon predicts 0.0116 +- 0.0014 "
-    "mis-reconstruction background, above the published 0.001-0.010 (docs/simulation.md §10)")
-
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
@@ -89,7 +78,6 @@ def test_overlay_mc_truth(summary: dict) -> None:
     assert OVERLAY_RANGE[0] <= ov <= OVERLAY_RANGE[1], ov
 
 
-@MISRECO_ABOVE_PUBLISHED
 def test_misreco_mc_truth(summary: dict) -> None:
     mr = summary["mc_truth_background"]["samples"]["misreco"]
     assert mr["raw"] > 0
