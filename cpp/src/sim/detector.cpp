@@ -152,16 +152,20 @@ bool photon_shadowed_by_lav12(const SimConfig& c, const Point& origin, const Vec
   return std::hypot(at.X(), at.Y()) > c.lav12_inner_radius;
 }
 
+namespace {
+// A photon reaches the LKr's liquid when it hits the LKr acceptance (`at_lkr`: its point on the
+// LKr front) without first crossing LAV12's lead glass, which hides the LKr's outer rim.
+bool photon_reaches_lkr(const SimConfig& c, const Point& origin, const Vector& p, const Point& at_lkr) {
+  return in_lkr_acceptance(at_lkr.X(), at_lkr.Y()) && !photon_shadowed_by_lav12(c, origin, p);
+}
+}  // namespace
+
 void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
   if (p.Z() <= 0.0) return;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
-  if (in_lkr_acceptance(at.X(), at.Y()) && photon_shadowed_by_lav12(cfg_, origin, p)) {
-    // the LKr's outer rim lies behind LAV12's lead glass: the photon showers there
-    if (!rng_.bernoulli(cfg_.lav_inefficiency)) add_veto_hit(0, t);
-    return;
-  }
-  if (!in_lkr_acceptance(at.X(), at.Y())) {
+  if (!photon_reaches_lkr(cfg_, origin, p, at)) {
     // photon vetoes: IRC/SAC for the LKr beam hole, LAV for larger angles up to 50 mrad
+    // (including LAV12 in front of the LKr's rim)
     const double r = std::hypot(at.X(), at.Y());
     const double theta = std::atan2(std::hypot(p.X(), p.Y()), p.Z());
     if (r < 150.0) {
@@ -181,7 +185,7 @@ void DetectorSim::add_photon(const Point& origin, const Vector& p, double t) {
 bool DetectorSim::add_photon_photonuclear(const Point& origin, const Vector& p, double t) {
   if (p.Z() <= 0.0) return false;
   const Point at = extrapolate_to_z(Line{origin, p}, kZLkrFront_mm);
-  if (!in_lkr_acceptance(at.X(), at.Y()) || photon_shadowed_by_lav12(cfg_, origin, p)) {
+  if (!photon_reaches_lkr(cfg_, origin, p, at)) {
     add_photon(origin, p, t);
     return false;
   }
