@@ -164,10 +164,11 @@ TYPES = {"gtk_px": "double", "gtk_py": "double", "gtk_pz": "double",
          "straw_charge": "ROOT::VecOps::RVec<int>", "weight": "double"}
 
 
-def _plan(sel: Path, weight: str = "weight") -> compiled.Plan:
-    """The plan build_graph makes for an MC sample of weight ``weight`` (toy input types)."""
+def _plan(sel: Path, weight: str = "weight", weight_line: int = 1) -> compiled.Plan:
+    """The plan build_graph makes for an MC sample of weight ``weight`` (toy input types),
+    defined at line ``weight_line`` of its samples.yaml."""
     selection = config.load_selection([sel])
-    loc = config.Loc("samples.yaml", 1)
+    loc = config.Loc("samples.yaml", weight_line)
     hists = list(selection.histograms.values())
     return compiled.plan(
         list(selection.columns.values()), list(selection.cuts.values()), TYPES.get,
@@ -205,6 +206,29 @@ def test_cache_is_reused_and_keyed_by_the_source(toy: Path, tmp_path: Path,
     tc = compiled.toolchain()
     assert tc.key(src) != tc.key(changed)
     assert f'#line {selection.cuts["beam"].loc.line} "{sel}"' in src
+
+
+def test_regression_samples_at_other_lines_share_one_library(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every MC sample's weight is defined at its own line of samples.yaml, and that line was
+    part of the cache key through the source's ``#line`` directive: each sample of a run paid a
+    compiler run (~40 s) for the same library. Sources differing only in ``#line`` now share
+    one library; any other difference still gets its own."""
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    sel = _small(tmp_path)
+    tc = compiled.toolchain()
+    sources = [compiled.generate(_plan(sel, weight_line=line)) for line in (33, 45)]
+    assert sources[0] != sources[1] and '#line 45 "samples.yaml"' in sources[1]
+    keys = {tc.library_key(s) for s in sources}
+    assert len(keys) == 1
+    other = compiled.generate(_plan(sel, weight="2.0 * weight", weight_line=33))
+    assert tc.library_key(other) not in keys
+
+    runs = compiled.compiler_runs
+    ns = f"nutag_gen_{keys.pop()[:16]}"
+    libs = {compiled.build(s.replace(compiled.NAMESPACE_PLACEHOLDER, ns), tc) for s in sources}
+    assert compiled.compiler_runs == runs + 1, "the second sample must reuse the library"
+    assert len(libs) == 1 and len(list((tmp_path / "cache").glob("*.so"))) == 1
 
 
 def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path,

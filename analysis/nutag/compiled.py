@@ -100,6 +100,8 @@ _TYPE_TOKENS = frozenset("""
 """.split())
 _TYPE_WORD = re.compile(r"[A-Za-z_][\w:]*")
 _ERROR_LINE = re.compile(r"\berror\b")
+#: a ``#line N "file"`` directive: it only moves the compiler's diagnostics
+_LINE_DIRECTIVE = re.compile(r'^#line \d+ "[^"\n]*"$', re.MULTILINE)
 
 
 class CompileError(NutagError):
@@ -710,6 +712,14 @@ class Toolchain:
             h.update(b"\0")
         return h.hexdigest()
 
+    def library_key(self, source: str) -> str:
+        """The key of the library ``source`` compiles to: :meth:`key` without the ``#line``
+        directives. They only point diagnostics at the YAML file:line of each expression, so
+        sources that differ there alone (every MC sample's weight is defined at its own line of
+        samples.yaml; a comment added to a selection YAML moves the lines below it) compile to
+        the same library and share one cache entry instead of one compiler run each."""
+        return self.key(_LINE_DIRECTIVE.sub("", source))
+
 
 def _root_include() -> Path:
     """ROOT's include directory (the wheel's ``ROOT/include``, or ``root-config --incdir``)."""
@@ -767,12 +777,13 @@ compiler_runs = 0
 
 
 def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = False) -> Path:
-    """The shared library of ``source``, from the cache or compiled into it.
+    """The shared library of ``source``, from the cache or compiled into it. The cache key is
+    :meth:`Toolchain.library_key`: sources differing only in ``#line`` share one library.
 
     Atomic: the compiler writes a temporary file in the cache directory that is renamed into
     place, so two processes compiling the same key at once both end with a whole library.
 
-    A compiler error is remembered next to the source (``nutag_sel_<key>.failed``: the first
+    A compiler error is remembered for the exact source (``nutag_sel_<key>.failed``: the first
     error line, then the compiler's output): with ``reuse_failure`` (``auto``) the same source
     is not compiled again, its error is raised at once, so a broken selection costs the
     compiler's time once and not on every run. A compiler that did not finish (killed by a
@@ -780,13 +791,13 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
     """
     global compiler_runs
     tc = tc or toolchain()
-    key = tc.key(source)
     out_dir = cache_dir()
-    lib = out_dir / f"nutag_sel_{key[:32]}.so"
+    lib = out_dir / f"nutag_sel_{tc.library_key(source)[:32]}.so"
     if lib.is_file():
         return lib
     src = lib.with_suffix(".cxx")
-    failed = lib.with_suffix(".failed")
+    # a failure is remembered for this exact source: its error names this source's file:line
+    failed = out_dir / f"nutag_sel_{tc.key(source)[:32]}.failed"
     if reuse_failure and failed.is_file():
         first, _, text = failed.read_text(errors="replace").partition("\n")
         raise CompileError(f"compiling the selection failed before ({src}, remembered in "
@@ -1034,7 +1045,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
     try:
         source = generate(p, origin=origin)
         tc = toolchain()
-        ns = f"nutag_gen_{tc.key(source)[:16]}"  # distinct symbols for distinct selections
+        ns = f"nutag_gen_{tc.library_key(source)[:16]}"  # distinct symbols for distinct selections
         lib = build(source.replace(NAMESPACE_PLACEHOLDER, ns), tc, reuse_failure=mode == "auto")
         scope = load(lib, ns, fused=p.fused is not None)
     except CompileError as exc:
