@@ -146,10 +146,13 @@ void DetectorSim::add_muv3_hit(double x, double y, double t) {
   ev_.muv3_time.push_back(t + rng_.gauss(0.0, cfg_.muv3_time_res));
 }
 
-bool photon_shadowed_by_lav12(const SimConfig& c, const Point& origin, const Vector& p) {
-  if (!(p.Z() > 0.0) || origin.Z() >= c.lav12_z) return false;
-  const Point at = extrapolate_to_z(Line{origin, p}, c.lav12_z);
+bool crosses_lav12_lead_glass(const SimConfig& c, const Line& line) {
+  const Point at = extrapolate_to_z(line, c.lav12_z);
   return std::hypot(at.X(), at.Y()) > c.lav12_inner_radius;
+}
+
+bool photon_shadowed_by_lav12(const SimConfig& c, const Point& origin, const Vector& p) {
+  return p.Z() > 0.0 && origin.Z() < c.lav12_z && crosses_lav12_lead_glass(c, Line{origin, p});
 }
 
 namespace {

@@ -204,8 +204,7 @@ double overlay_halo_muon(const SimConfig& c, Rng& rng, DetectorSim& det, const P
   f.nuclear = rng.bernoulli(c.mu_nuclear_fraction);
   const double t = rng.uniform(-w, w);
   // a halo muon outside the LAV12 aperture crosses the lead glass and fires it
-  const Point pl = extrapolate_to_z(line, c.lav12_z);
-  if (std::hypot(pl.X(), pl.Y()) > c.lav12_inner_radius && !rng.bernoulli(c.lav_inefficiency))
+  if (crosses_lav12_lead_glass(c, line) && !rng.bernoulli(c.lav_inefficiency))
     det.add_veto_hit(0, t);
   det.add_calo_muon(at, pm * dir, pdg == -13 ? 1 : -1, t, &f);
   return weight;

@@ -41,8 +41,12 @@ inline constexpr double kAvogadro = 6.02214076e23;
 /// Photonuclear mean free path of a photon in liquid krypton [mm]: A / (rho N_A sigma_gammaKr).
 double photonuclear_length_mm(const SimConfig& cfg);
 
-/// Whether a photon from `origin` along p crosses z = lav12_z outside LAV12's inner radius: the
-/// outer rim of the LKr lies behind LAV12's lead glass, where such a photon showers and is vetoed.
+/// Whether a straight line crosses z = lav12_z outside LAV12's inner radius, i.e. through its
+/// lead glass (which also hides the outer rim of the LKr).
+bool crosses_lav12_lead_glass(const SimConfig& cfg, const Line& line);
+
+/// Whether a photon from `origin` along p reaches LAV12's lead glass: it showers there and is
+/// vetoed instead of reaching the LKr behind it.
 bool photon_shadowed_by_lav12(const SimConfig& cfg, const Point& origin, const Vector& p);
 
 /// Material [radiation lengths] a photon from `origin` along p crosses before the LKr front:
