@@ -24,7 +24,6 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,6 +32,7 @@ from . import cutflow as _cutflow
 from . import results as _results
 from .config import Selection
 from .errors import NutagError
+from .observation import published_numbers
 from .variations import systematic_markdown
 
 log = logging.getLogger("nutag.report")
@@ -48,8 +48,7 @@ Histos = Mapping[tuple[str, str], Mapping[str, Any]]
 
 def published() -> dict[str, Any]:
     """The published numbers (PLB 863 (2025) 139345), shipped as package data."""
-    return json.loads(resources.files("nutag.data").joinpath("published.json")
-                      .read_text(encoding="utf-8"))
+    return published_numbers()
 
 
 def boxes_from_selection(selection: Selection) -> dict[str, float] | None:
@@ -76,6 +75,97 @@ def _bkg(b: Mapping[str, Any]) -> str:
             f"± {_num(b['syst'])} (syst)")
 
 
+def _s_over_b(s: Mapping[str, Any]) -> str:
+    """The data-driven S/B, or why there is none (an empty side-band makes b = 0)."""
+    if s.get("s_over_b") is not None:
+        return _num(s["s_over_b"], 2)
+    total = (s.get("background_total") or {}).get("value")
+    return "— (data-driven b = 0)" if total == 0 else "—"
+
+
+def _integrated_rows(s: Mapping[str, Any], obs: str) -> list[str]:
+    """Table rows of the probabilities with b's uncertainty integrated over (unblinded)."""
+    if s.get("p_exactly_observed_sb_integrated") is None:
+        return []
+    label = "b integrated over its side-band and factor uncertainties"
+    return [f"| P(exactly {obs} given s+b), {label} | "
+            f"{_num(s['p_exactly_observed_sb_integrated'])} | — |",
+            f"| P(exactly {obs} given b), {label} | "
+            f"{_num(s['p_exactly_observed_b_integrated'])} | — |",
+            f"| P(≥ {obs} given s+b), {label} | "
+            f"{_num(s['p_at_least_observed_sb_integrated'])} | — |",
+            f"| P(≥ {obs} given b), {label} (on/off p-value) | "
+            f"{_num(s['p_at_least_observed_b_integrated'])} | — |"]
+
+
+def _probability_notes(s: Mapping[str, Any]) -> list[str]:
+    """Below the table: the two probability conventions, and what b the integration used."""
+    integ = s.get("background_integrated") or {}
+    if not integ.get("backgrounds"):
+        return []
+    parts = ", ".join(f"{name} {_num(v['mean'])} ({v['sideband_posterior']} x "
+                      f"{v['factor_model']} factor {_num(v['factor'])} ± {_num(v['factor_err'])})"
+                      for name, v in integ["backgrounds"].items())
+    lines = ["", "Probabilities: the plain ones take b at its data-driven central value (the "
+             "paper's convention); the integrated ones average the Poisson probability over "
+             f"the side-band mean ({integ['prior']} prior) and the extrapolation factor "
+             f"(docs/method.md, section 9). Mean b of the integration: "
+             f"{_num(integ['mean'])} = {parts}."]
+    total = (s.get("background_total") or {}).get("value")
+    if total == 0 and not s.get("blinded"):
+        lines += ["", "The data-driven b is 0 (empty side-bands), so the plain P(n ≥ 1 given "
+                  "b) is 0 by construction; quote the integrated ones."]
+    return lines
+
+
+def published_observation_markdown(po: Mapping[str, Any] | None) -> list[str]:
+    """The paper's one observed event under nutag's s and b (no signal-box data: also blinded)."""
+    if not po:
+        return []
+    n, p = po["n"], po["published"]
+    b_label = {"mc_truth": "MC-expected (simulation truth in the signal region)",
+               "data_driven": "data-driven (side-bands)",
+               "sideband_posterior_mean": "side-band posterior mean (data-driven b is 0)"
+               }.get(po["b_source"], po["b_source"])
+    return ["", f"## The published observation ({n} event) under nutag's model", "",
+            f"s = {_num(po['s'])} (nutag N_sig), b = {_num(po['b'])} ({b_label}); the paper: "
+            f"s = {p['s']}, b = {_num(p['b'])}. Uses no data in the signal box.", "",
+            "| probability | nutag, plain Poisson | nutag, b integrated (side-bands) | "
+            "published |", "|---|---:|---:|---:|",
+            f"| P(exactly {n} given s+b) | {_num(po['p_exactly_sb'])} | "
+            f"{_num(po['p_exactly_sb_integrated'])} | {p['p_exactly_sb']} "
+            f"({_num(p['p_exactly_sb_recomputed'])}) |",
+            f"| P(exactly {n} given b) | {_num(po['p_exactly_b'])} | "
+            f"{_num(po['p_exactly_b_integrated'])} | {p['p_exactly_b']} "
+            f"({_num(p['p_exactly_b_recomputed'])}) |"]
+
+
+def sideband_comparison_markdown(comp: Mapping[str, Any], pub: Mapping[str, Any]) -> list[str]:
+    """nutag's side-band counts and factors beside the paper's inferred ones, marked [est]."""
+    if not comp:
+        return []
+    note = (pub.get("inferred_est") or {}).get("note", "")
+    lines = ["", "## Side-band counts and extrapolation factors beside the paper's", "",
+             "| background | data count | expected (MC) | factor | MC-expected background "
+             "(expected count x factor) | paper [est]: count, factor | paper [est]: Garwood "
+             "errors | published errors |", "|---|---:|---:|---|---:|---|---|---|"]
+    for key, v in comp.items():
+        est = v.get("paper_est")
+        if est:
+            paper = (f"{est['sideband_count']} [est], {_num(est['factor'])} [est]",
+                     f"+{_num(est['garwood_stat_up'], 2)} −{_num(est['garwood_stat_down'], 2)}"
+                     " [est]",
+                     f"+{est['published_stat_up']} −{est['published_stat_down']}")
+        else:
+            paper = ("—", "—", "—")
+        lines.append(f"| {key} | {v['observed']} | {_num(v['expected_mc'])} | "
+                     f"{_num(v['factor'])} ± {_num(v['factor_stat'])} | "
+                     f"{_num(v['expected_background_mc'])} | " + " | ".join(paper) + " |")
+    if note:
+        lines += ["", f"{note}."]
+    return lines
+
+
 def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
     """Paper-style table of nutag's numbers beside the published ones."""
     s, blinded = summary, summary["blinded"]
@@ -94,7 +184,10 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
         p = pb.get(key)
         ptxt = (f"{p['value']} +{p['stat_up']} −{p['stat_down']} ± {p['syst']}" if p else "—")
         lines.append(f"| {names.get(key, key)} | {_bkg(b)} | {ptxt} |")
-    lines.append(f"| S/B | {_num(s['s_over_b'], 2)} | about {pub['s_over_b']} |")
+    lines.append(f"| S/B | {_s_over_b(s)} | about {pub['s_over_b']} |")
+    if s.get("s_over_b_mc_expected") is not None:
+        lines.append(f"| S/B, MC-expected b (simulation, not data-driven) | "
+                     f"{_num(s['s_over_b_mc_expected'], 2)} | about {pub['s_over_b']} |")
     obs = "blinded" if blinded else str(s["observed"])
     lines.append(f"| observed in signal region | {obs} | {pub['observed']} |")
     if blinded:
@@ -107,8 +200,11 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
                   f"{pub['p_exactly_observed_b']} |",
                   f"| P(≥ {obs} given s+b) | {_num(s['p_at_least_observed_sb'])} | — |",
                   f"| P(≥ {obs} given b) | {_num(s['p_at_least_observed_b'])} | — |"]
+        lines += _integrated_rows(s, obs)
     for w in s.get("warnings") or []:
         lines += ["", f"**Warning:** {w}"]
+    lines += _probability_notes(s)
+    lines += published_observation_markdown(s.get("published_observation"))
     lines += systematics_markdown(s.get("systematics") or {}, pub)
     lines += ["", "## Background extrapolation", "",
               "| background | side-band | data count | factor (relaxed SR/SB) | source |",
@@ -133,6 +229,7 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
                   "| side-band | observed | expected (MC) |", "|---|---:|---:|"]
         for v in checks.values():
             lines.append(f"| {v['region']} | {v['observed']} | {_num(v['expected_mc'])} |")
+    lines += sideband_comparison_markdown(s.get("sideband_comparison") or {}, pub)
     lines += ["", "## Candidate events", ""]
     if blinded:
         lines.append("_blinded_")

@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import stats
+from .observation import (INTEGRATED_SUFFIX, OBSERVED_P_KEYS, background_integrated,
+                          integrated_probabilities, published_observation,
+                          s_over_b_mc_expected, sideband_comparison)
 from .errors import NutagError
 from .variations import propagate, systematic_table, with_fixed
 
@@ -279,19 +282,26 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
              "syst": sum(b["syst"] for b in ok),  # correlated: linear
              "complete": len(ok) == len(backgrounds)}
 
+    mc_truth = mc_truth_background(doc, options, n_k["value"])
+    checks = sideband_checks(doc, options, n_k["value"], data_name)
+    integrated = background_integrated(backgrounds)
     out: dict[str, Any] = {
         "n_kaon_decays": n_k["value"], "normalisation": n_k, "n_sig": sig,
         "backgrounds": backgrounds, "background_total": total,
         "s_over_b": sig["value"] / b_tot if b_tot > 0 else None,
+        "s_over_b_mc_expected": s_over_b_mc_expected(sig["value"], mc_truth),
         "blinded": blinded, "observed": None, "candidates": [], "warnings": warnings,
-        "mc_truth_background": mc_truth_background(doc, options, n_k["value"]),
-        "sideband_checks": sideband_checks(doc, options, n_k["value"], data_name),
+        "mc_truth_background": mc_truth,
+        "sideband_checks": checks,
+        "background_integrated": integrated,
+        "published_observation": published_observation(sig["value"], total, mc_truth,
+                                                        backgrounds),
+        "sideband_comparison": sideband_comparison(backgrounds, checks),
         "systematics": {"n_kaon_decays": tables["n_kaon_decays"], "n_sig": tables["n_sig"],
                         "backgrounds": {k: v for k, v in tables.items()
                                         if k in backgrounds}},
     }
-    for key in ("p_exactly_observed_sb", "p_exactly_observed_b", "p_at_least_observed_sb",
-                "p_at_least_observed_b"):
+    for key in (*OBSERVED_P_KEYS, *(k + INTEGRATED_SUFFIX for k in OBSERVED_P_KEYS)):
         out[key] = None
     if not blinded:
         n_obs = region_yield(doc, data_name, sig_opt["region"]).raw
@@ -302,6 +312,7 @@ def compute(doc: Mapping[str, Any], options: Mapping[str, Any], *, blinded: bool
                    p_at_least_observed_sb=stats.p_at_least(n_obs, mu_sb),
                    p_at_least_observed_b=stats.p_at_least(n_obs, mu_b),
                    candidates=list(doc.get("candidates", [])))
+        out.update(integrated_probabilities(n_obs, sig["value"], backgrounds))
     return out
 
 
