@@ -85,12 +85,21 @@ def write_config(directory: Path, samples: Path, name: str = "analysis.yaml",
 
 
 def repeat_files(samples: Path, times: int, out: Path) -> Path:
-    """A samples file listing every file ``times`` times: a longer event loop for free."""
+    """A samples file listing ``times`` copies of every file: a longer event loop for free.
+    The copies are hard links (no disk space): one path listed twice is an error."""
     text = samples.read_text()
-    text = re.sub(r"files: \[([\w.]+)\]",
-                  lambda m: "files: [" + ", ".join([str(samples.parent / m.group(1))] * times)
-                  + "]", text)
-    out.write_text(text)
+
+    def copies(m: re.Match) -> str:
+        src = samples.parent / m.group(1)
+        paths = []
+        for k in range(times):
+            p = out.parent / f"{src.stem}.copy{k}{src.suffix}"
+            if not p.exists():
+                os.link(src, p)
+            paths.append(str(p))
+        return "files: [" + ", ".join(paths) + "]"
+
+    out.write_text(re.sub(r"files: \[([\w.]+)\]", copies, text))
     return out
 
 

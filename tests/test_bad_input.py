@@ -435,3 +435,149 @@ def test_report_of_a_damaged_results_directory(case: Case) -> None:
     err = _failed(rt.nutag("report", str(case.work)))
     assert "is not valid JSON" in err and "rerun `nutag run`" in err
     shutil.rmtree(case.work / "results.json", ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- issue 22
+def test_regression_same_file_twice_in_a_sample_is_an_error(case: Case) -> None:
+    """The same file listed twice (here once through ./) would double N_K silently."""
+    d = case.toy_samples.parent
+    samples = case.samples("files: [data.root]", f"files: [{d}/data.root,\n    {d}/./data.root]")
+    err, out = case.run(case.config(samples=samples))
+    first, second = case.line_of(samples, f"[{d}/data.root"), case.line_of(samples, "/./data")
+    assert f"{samples}:{second}: samples.data.files[1]: '{d}/./data.root' is already listed " \
+           f"as samples.data.files[0] (line {first})" in err
+    assert "counted twice" in err and "list each file once" in err
+    _no_results(out)
+
+
+@pytest.mark.parametrize("bins, message", [
+    ("[-5, -0.04, 0.04]", "the number of bins must be a whole number from 1 to 1,000,000, "
+                          "got -5"),
+    ("[10, -1.0e+308, 1.0e+308]", "the axis range [-1e+308, 1e+308] is not finite"),
+    ("[1.0e+9, -0.04, 0.04]", "the number of bins must be a whole number from 1 to "
+                              "1,000,000, got 1e+09"),
+    ("[1e9, -0.04, 0.04]", "the number of bins must be a whole number from 1 to 1,000,000, "
+                           "got 1e+09"),
+    ("[true, -0.04, 0.04]", "invalid binning"),
+    ("{edges: [-0.04, .nan, 0.04]}", "bin edges [-0.04, nan, 0.04] are not all finite"),
+    ("[160, 0.04, -0.04]", "the lower edge 0.04 is not below the upper edge -0.04"),
+])
+def test_regression_histogram_binning_that_cannot_be_booked_is_an_error(
+        case: Case, bins: str, message: str) -> None:
+    """Bins that silently changed meaning (2 edges), gave NaN edges or exhausted the memory."""
+    sel = case.selection("nutag.yaml", "bins: [160, -0.04, 0.04]", f"bins: {bins}")
+    err, out = case.run(case.config(nutag=sel))
+    line = case.line_of(sel, f"bins: {bins}")
+    assert f"{sel}:{line}: histograms.m_miss2.bins: {message}" in err, err
+    _no_results(out)
+
+
+def test_regression_2d_histogram_with_too_many_bins_is_an_error(case: Case) -> None:
+    sel = case.selection("nutag.yaml", "ybins: [300, 0.0, 600.0]", "ybins: [300000, 0.0, 600.0]")
+    err, _ = case.run(case.config(nutag=sel))
+    line = case.line_of(sel, "ybins: [300000")
+    assert f"{sel}:{line}: histograms.m2_vs_dlkr_fine.ybins: 400 x 300,000 = 120,000,000 bins " \
+           "is more than 10,000,000" in err
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_regression_meta_n_generated_not_finite_is_an_error(case: Case, value: str) -> None:
+    """meta.n_generated: .nan passed the checks and failed after the event loop."""
+    samples = case.samples("n_generated: 1500}", f"n_generated: {value}}}")
+    err, out = case.run(case.config(samples=samples))
+    assert f"{samples}:" in err and ".meta.n_generated: expected a finite positive number" in err
+    _no_results(out)
+
+
+def test_regression_yaml_merge_key_is_not_a_duplicate(case: Case) -> None:
+    """``<<: *anchor`` was refused as a duplicate key; keys written beside it win."""
+    from nutag.config import load_selection
+
+    sel = case.selection("nutag.yaml", "  m_miss2:\n    x: m_miss2\n    bins: [160, -0.04, 0.04]\n",
+                         "  m_miss2: &m2\n    x: m_miss2\n    bins: [160, -0.04, 0.04]\n"
+                         "  m_miss2_coarse:\n    <<: *m2\n    bins: [16, -0.04, 0.04]\n")
+    hists = load_selection([KMU2, sel]).histograms
+    assert (hists["m_miss2_coarse"].x, hists["m_miss2_coarse"].bins.n) == ("m_miss2", 16)
+    assert hists["m_miss2"].bins.n == 160
+    # a key written twice beside the merge is still a duplicate
+    dup = case.selection("nutag.yaml", "  m_miss2:\n    x: m_miss2\n",
+                         "  m_miss2: &m2\n    x: m_miss2\n  again:\n    <<: *m2\n    x: d_lkr\n"
+                         "    x: e_nu\n")
+    err, _ = case.run(case.config(nutag=dup))
+    assert f"{dup}:{case.line_of(dup, 'x: e_nu')}: x: duplicate key" in err
+
+
+def test_regression_yaml_alias_bomb_is_refused(case: Case) -> None:
+    """A 'billion laughs' document was accepted and exhausted the memory after the loop."""
+    bomb = ["laughs:", '  a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        bomb.append(f"  {name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    cfg = case.config(edit=lambda t: t.replace("options:\n", "\n".join(bomb) + "\noptions:\n"))
+    err, out = case.run(cfg)
+    line = case.line_of(cfg, "  i: &i")
+    assert f"{cfg}:{line}: (yaml aliases): the aliases expand the document to " in err
+    assert "'*h' here alone stands for 48,427,561" in err and "alias bomb" in err
+    _no_results(out)
+
+
+@pytest.mark.parametrize("command", [["run"], ["simulate"], ["closure"]])
+@pytest.mark.parametrize("threads", ["4294967297", "1e20", "1025", "0"])
+def test_regression_threads_out_of_range_is_an_argparse_error(
+        command: list[str], threads: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--threads 4294967297 wrapped to 1 thread, 1e20 gave a cppyy traceback."""
+    from nutag.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([*command, "--threads", threads])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --threads: must be from 1 to 1024, got" in err and threads in err
+    assert build_parser().parse_args([*command, "--threads", "1024"]).threads == 1024
+
+
+def test_regression_cut_running_a_shell_command_is_refused(case: Case) -> None:
+    """A cut calling std::system ran the shell command once per event."""
+    from nutag.config import load_selection
+
+    marker = case.work / "pwned"
+    sel = case.selection("nutag.yaml", 'expr: "e_had > 5.0"',
+                         f'expr: "e_had > 5.0 && std::system(\\"touch {marker}\\") >= 0"')
+    err, out = case.run(case.config(nutag=sel))
+    line = case.line_of(sel, "e_had_min:")
+    assert f"{sel}:{line}: cuts.e_had_min: expression " in err
+    assert "uses 'system', which can run programs or write files" in err
+    assert "--allow-unsafe-expressions" in err
+    assert not marker.exists()
+    _no_results(out)
+    # the flag lifts the check (loaded only here: no event loop runs the command)
+    cuts = load_selection([KMU2, sel], allow_unsafe_expressions=True).cuts
+    assert "std::system" in cuts["e_had_min"].expr
+    from nutag.cli import build_parser
+
+    assert build_parser().parse_args(["run", "--allow-unsafe-expressions"]).allow_unsafe_expressions
+
+
+@pytest.mark.parametrize("expr", ['gSystem->Exec(\\"ls\\") == 0', "fopen(0, 0) != nullptr",
+                                  "std::ofstream(0).good()", "popen(0, 0) != nullptr"])
+def test_regression_column_writing_files_is_refused(case: Case, expr: str) -> None:
+    sel = case.selection("nutag.yaml", 'expr: "e_had > 5.0"', f'expr: "{expr}"')
+    err, _ = case.run(case.config(nutag=sel))
+    assert f"{sel}:{case.line_of(sel, 'e_had_min:')}: cuts.e_had_min: expression " in err
+    assert "which can run programs or write files" in err
+
+
+def test_regression_damaged_bytes_inside_an_input_file_name_the_files(case: Case) -> None:
+    """4 KB overwritten inside a data file passed the checks and failed the loop, naming no file."""
+    import random
+
+    bad = case.work / "data_damaged.root"
+    data = bytearray((case.toy_samples.parent / "data.root").read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 4096] = random.Random(1).randbytes(4096)
+    bad.write_bytes(bytes(data))
+    samples = case.samples("files: [data.root]", f"files: [{bad}]")
+    err, out = case.run(case.config(samples=samples), subprocess=True)
+    assert "the event loop stopped on an error (ROOT: " in err
+    assert f"sample data ({samples}:{case.line_of(samples, 'data_damaged')}): {bad}" in err
+    assert "re-copy or re-produce the damaged file" in err
+    _no_results(out)

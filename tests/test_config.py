@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nutag import config, graph
+from nutag import binning, config, graph
 from nutag.errors import ConfigError
 from nutag.rootenv import import_root
 
@@ -204,3 +205,64 @@ def test_declare_hook_runs_before_jit(inputs):
     g = graph.build_graph(ana.samples["sim"], ana.selection, blinded=True, declare=declare)
     assert calls == [1] and "signal" in g.regions
     assert g.df.GetNRuns() == 0  # nothing ran while building
+
+
+def test_same_file_twice_through_a_glob_is_an_error(inputs):
+    samples = SAMPLES.replace("files: [data.root]", "files: [data.root, '*a.root']")
+    with pytest.raises(ConfigError, match=r"samples.data.files\[1\]: '.*data.root' is already "
+                                          r"listed as samples.data.files\[0\] \(line 3\)"):
+        config.load_analysis(analysis(inputs, GOOD_SELECTION, samples))
+
+
+@pytest.mark.parametrize("bins, expected", [
+    ([3, 0, 1], (3, 0.0, 1.0, None)),
+    ([2.0, 3.0, 5.0], (2, 2.0, 5.0, (2.0, 3.0, 5.0))),  # increasing floats: edges
+    (["1e3", 0, 1], (1000, 0.0, 1.0, None)),  # YAML 1.1 reads 1e3 as a string
+    ({"edges": [-5, 0, 5]}, (2, -5.0, 5.0, (-5.0, 0.0, 5.0))),
+])
+def test_binning_forms(bins, expected):
+    b = binning.parse_binning("f.yaml", bins, "histograms.h.bins", 1)
+    assert (b.n, b.lo, b.hi, b.edges) == expected
+
+
+@pytest.mark.parametrize("bins, message", [
+    ([0, 0, 1], "whole number from 1 to 1,000,000, got 0"),
+    ([1_000_001, 0, 1], "got 1e+06"),
+    ([1000, 1e15, 1e15 + 1], "narrower than the floating-point resolution"),
+    ({"edges": [0, 1, 1]}, "not strictly increasing"),
+    ({"edges": [0, float("inf")]}, "not all finite"),
+])
+def test_binning_refused(bins, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        binning.parse_binning("f.yaml", bins, "histograms.h.bins", 1)
+
+
+def test_yaml_merge_keys_follow_yaml_precedence(tmp_path):
+    path = write(tmp_path, "m.yaml", "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\n"
+                 "c: &c\n  <<: [*a, *b]\n  y: 3\nd:\n  <<: *c\n")
+    data = config.load_yaml(path)
+    assert data["c"] == {"x": 1, "y": 3, "z": 2}  # written keys win, then the first merged
+    assert data["d"] == data["c"] and data["c"].line_of("y") == 5
+
+
+def test_yaml_recursive_alias_is_an_error(tmp_path):
+    path = write(tmp_path, "r.yaml", "a: &a [1, *a]\n")
+    with pytest.raises(ConfigError, match="r.yaml:1: \\(yaml aliases\\): an alias refers to"):
+        config.load_yaml(path)
+
+
+def test_yaml_small_aliases_are_fine(tmp_path):
+    lines = ["d: &d {bins: [10, 0, 1], regions: all}"] + [f"h{i}: *d" for i in range(2000)]
+    assert len(config.load_yaml(write(tmp_path, "ok.yaml", "\n".join(lines)))) == 2001
+
+
+def test_unsafe_names_are_identifiers_not_strings_or_columns_alike():
+    from nutag.expressions import unsafe_names
+
+    assert unsafe_names('std::system("ls") + gSystem->Exec("x")') == ["system", "gSystem", "Exec"]
+    assert unsafe_names('nutag::label("system") == 1 && systematic > 0 && v.size() > 2') == []
+
+
+def test_binning_limits_are_documented():
+    ref = config.yaml_reference()
+    assert f"{config.MAX_BINS:,}" in ref and f"{config.MAX_CELLS:,}" in ref

@@ -20,7 +20,7 @@ def _whole(text: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    """A whole number >= 1 (threads, workers, chunk sizes, counts of things to draw)."""
+    """A whole number >= 1 (workers, chunk sizes, counts of things to draw)."""
     value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
@@ -43,4 +43,22 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+#: most threads (or worker processes) --threads accepts; far above any machine nutag runs on,
+#: far below the values that wrap around (2**32 + 1 -> 1) or overflow in ROOT
+MAX_THREADS = 1024
+
+
+def thread_count(text: str) -> int:
+    """A whole number of threads from 1 to MAX_THREADS (--threads of every command).
+
+    Range-checked here because ROOT takes an unsigned int: 4294967297 silently became 1
+    thread and 1e20 failed deep inside cppyy.
+    """
+    value = _whole(text)
+    if not 1 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_THREADS}, got {text} "
+                                         "(omit --threads to use all cores)")
     return value

@@ -199,7 +199,10 @@ def check_disjoint(selection: Selection, a: Region, b: Region, consts: Mapping[s
 # --------------------------------------------------------------------------- samples
 def check_meta(file: str, node: Any, key: str) -> dict[str, Any]:
     """A sample's meta mapping with its numeric entries as numbers (YAML 1.1 reads 1.0e6 as a
-    string); a value with a unit or text is an error naming the key."""
+    string); a value with a unit or text is an error naming the key, and so is a value that is
+    not finite (``.nan``, ``.inf``), which would only fail after the event loop."""
+    from math import isfinite  # noqa: PLC0415
+
     meta = dict(node or {})
     for name, what in NUMERIC_META.items():
         if name not in meta:
@@ -216,9 +219,10 @@ def check_meta(file: str, node: Any, key: str) -> dict[str, Any]:
                 raise ConfigError(file, line, f"{key}.meta.{name}",
                                   f"expected a number ({what}, no unit), got {value!r}",
                                   hint) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not isfinite(value) or value <= 0):
             raise ConfigError(file, line, f"{key}.meta.{name}",
-                              f"expected a positive number ({what}), got {value!r}",
+                              f"expected a finite positive number ({what}), got {value!r}",
                               "write a positive plain number, e.g. 1.0e+6")
         meta[name] = value
     return meta

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from nutag import __version__
-from nutag.argtypes import positive_int
+from nutag.argtypes import positive_int, thread_count
 
 log = logging.getLogger("nutag.cli")
 
@@ -33,14 +33,18 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="top-level analysis YAML (default: the embedded configs/default.yaml)")
     p.add_argument("--unblind", action="store_true", help="book and report the signal region of data")
-    p.add_argument("--threads", type=positive_int, default=None,
-                   help="threads for the event loop (default: all cores)")
+    p.add_argument("--threads", type=thread_count, default=None,
+                   help="threads for the event loop, 1 to 1024 (default: all cores)")
     p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
     p.add_argument("--compile", dest="compile", action="store_const", const="on", default=None,
                    help="compile the selection ahead of time or fail (default: NUTAG_COMPILE, "
                         "else auto: compile, and fall back to the JIT if that fails)")
     p.add_argument("--no-compile", dest="compile", action="store_const", const="off",
                    help="JIT-compile every expression in cling (NUTAG_COMPILE=off)")
+    p.add_argument("--allow-unsafe-expressions", action="store_true",
+                   help="accept YAML expressions that run programs or write files (system, "
+                        "popen, fopen, gSystem, ...); only for YAML you trust "
+                        "(docs/yaml-reference.md, 'The YAML is C++ code')")
     p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
                    help="where the event loop runs (default: local)")
     d = p.add_argument_group("distributed (--backend dask|condor; docs/dask.md, docs/lxplus.md)")
@@ -81,7 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         os.environ["NUTAG_COMPILE"] = args.compile
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
                            output=args.output, backend=args.backend,
-                           backend_opts=_backend_options(args))
+                           backend_opts=_backend_options(args),
+                           allow_unsafe_expressions=args.allow_unsafe_expressions)
     results_dir, table = outcome if isinstance(outcome, tuple) else (outcome, None)
     if table:
         print(table)

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .binning import MAX_BINS, MAX_CELLS, Binning, check_cells, parse_binning  # noqa: F401 (limits re-exported)
 from .checks import check_meta, check_options, check_regions, check_units
 from .errors import ConfigError
 # Re-exported: `from nutag.config import X` keeps working for every name that lived here.
 from .expressions import (CPP_NAMES, NAMESPACES, check_expressions,  # noqa: F401
-                          expression_names)
+                          check_safe_expression, expression_names)
 from .schema import (IDENT, KINDS, SCHEMA, Field, _check_name, _kinds, _str_list,  # noqa: F401
                      check_fields, write_yaml_reference, yaml_reference)
 from .systematics import Source, load_systematics, parse_systematics
@@ -83,16 +84,6 @@ class Region:
         return self.samples is None or sample in self.samples
 
 
-@dataclass(frozen=True)
-class Binning:
-    """Uniform (n, lo, hi) or variable (edges) binning of one axis."""
-
-    n: int
-    lo: float
-    hi: float
-    edges: tuple[float, ...] | None = None
-
-
 @dataclass
 class Histogram:
     name: str
@@ -143,26 +134,52 @@ def _resolve_path(base_file: str, path: str) -> str:
 def _expand_files(file: str, node: Any, key: str, line: int) -> list[str]:
     patterns = _str_list(file, node, key, line)
     out: list[str] = []
+    listed: dict[str, tuple[int, int]] = {}  # real path -> (list position, line) first naming it
     for i, pat in enumerate(patterns):
         path, where = _resolve_path(file, pat), patterns.line_of(i)
         if "://" in path:
-            out.append(path)
+            found = [path]
         elif glob.has_magic(path):
-            matched = sorted(glob.glob(path))
-            if not matched:
+            found = sorted(glob.glob(path))
+            if not found:
                 raise ConfigError(file, where, f"{key}[{i}]", f"no file matches {path!r}",
                                   "check the pattern; it is relative to the sample YAML")
-            out.extend(matched)
         elif not os.path.isfile(path):
             raise ConfigError(file, where, f"{key}[{i}]", f"input file {path!r} does not exist",
                               "check the path (relative to the sample YAML) or produce the file")
         else:
-            out.append(path)
+            found = [path]
+        for one in found:
+            _refuse_listed_twice(file, key, listed, one, i, where)
+        out.extend(found)
     return out
 
 
-def load_samples(path: str | os.PathLike, *, check_files: bool = True) -> dict[str, Sample]:
-    """Load a sample file; expand globs relative to it; check the files exist."""
+def _refuse_listed_twice(file: str, key: str, listed: dict[str, tuple[int, int]], path: str,
+                         index: int, line: int) -> None:
+    """A file read twice counts its events twice (N_K doubled, yields doubled): an error.
+
+    Compared by real path, so ``a.root``, ``./a.root``, a symlink to it and a glob matching it
+    are the same file.
+    """
+    real = path if "://" in path else os.path.realpath(path)
+    if real not in listed:
+        listed[real] = (index, line)
+        return
+    first, first_line = listed[real]
+    raise ConfigError(file, line, f"{key}[{index}]",
+                      f"{path!r} is already listed as {key}[{first}] (line {first_line}): both "
+                      f"name {real!r}, whose events would be counted twice",
+                      "list each file once (remove one of the two entries, or narrow the glob)")
+
+
+def load_samples(path: str | os.PathLike, *, check_files: bool = True,
+                 allow_unsafe_expressions: bool = False) -> dict[str, Sample]:
+    """Load a sample file; expand globs relative to it; check the files exist.
+
+    A weight that can run programs or write files is refused unless
+    ``allow_unsafe_expressions`` (nutag.expressions.UNSAFE_NAMES).
+    """
     file = os.fspath(path)
     top = check_fields(file, load_yaml(file), "samples file", "", 1)
     raw = top["samples"]
@@ -177,6 +194,8 @@ def load_samples(path: str | os.PathLike, *, check_files: bool = True) -> dict[s
         files = (_expand_files(file, node["files"], f"{key}.files", node.line_of("files"))
                  if check_files else list(_str_list(file, node["files"], key, node.line)))
         weight = vals["weight"] if vals["kind"] == "mc" else "1.0"
+        if not allow_unsafe_expressions:
+            check_safe_expression(str(weight), Loc(file, node.line_of("weight")), f"{key}.weight")
         meta = check_meta(file, node.get("meta"), key)
         out[name] = Sample(name, vals["kind"], files, vals["tree"], str(weight),
                            meta, vals["doc"], Loc(file, node.line),
@@ -185,7 +204,8 @@ def load_samples(path: str | os.PathLike, *, check_files: bool = True) -> dict[s
 
 
 def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
-                  allowed: Iterable[str] = (), check_result_options: bool = True) -> Analysis:
+                  allowed: Iterable[str] = (), check_result_options: bool = True,
+                  allow_unsafe_expressions: bool = False) -> Analysis:
     """Load the top-level analysis YAML and everything it names, and validate it all.
 
     With ``check_inputs`` the first file of every sample is opened (schema only, no events)
@@ -193,7 +213,9 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
     good before :func:`nutag.graph.build_graph` JITs anything. ``check_result_options=False``
     skips the checks of ``options`` (normalisation, signal and background samples and regions):
     tools that only look at events, like the event display of one sample, do not compute results
-    and must work on a configuration that names a single sample.
+    and must work on a configuration that names a single sample. Expressions that can run
+    programs or write files are refused unless ``allow_unsafe_expressions`` (``nutag run
+    --allow-unsafe-expressions``).
     """
     file = os.fspath(path)
     node = load_yaml(file)
@@ -202,7 +224,8 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
     if not os.path.isfile(samples_file):
         raise ConfigError(file, node.line_of("samples"), "samples",
                           f"sample file {samples_file!r} does not exist", "fix the path")
-    samples = load_samples(samples_file, check_files=check_inputs)
+    unsafe = allow_unsafe_expressions
+    samples = load_samples(samples_file, check_files=check_inputs, allow_unsafe_expressions=unsafe)
     sel_list = _str_list(file, vals["selections"], "selections", node.line_of("selections"))
     sel_files = []
     for i, p in enumerate(sel_list):
@@ -211,7 +234,7 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
             raise ConfigError(file, sel_list.line_of(i), f"selections[{i}]",
                               f"selection file {full!r} does not exist", "fix the path")
         sel_files.append(full)
-    selection = load_selection(sel_files)
+    selection = load_selection(sel_files, allow_unsafe_expressions=unsafe)
     validate_region_samples(selection, samples)
     if check_result_options:
         check_options(file, node.get("options"), selection, samples)
@@ -220,6 +243,8 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
     analysis = Analysis(vals["name"], file, samples_file, samples, selection, corr,
                         dict(vals["options"] or {}), vals["doc"],
                         _systematics(file, node, vals["systematics"]))
+    if not unsafe:
+        _check_safe_systematics(analysis.systematics)
     if check_inputs:
         validate_inputs(analysis, allowed=allowed)
     return analysis
@@ -239,6 +264,15 @@ def _systematics(file: str, node: LineDict, value: Any) -> list[Source]:
                               "fix the path (relative to this file) or list the sources inline")
         return load_systematics(path)
     return parse_systematics(value or [], file)
+
+
+def _check_safe_systematics(sources: Iterable[Source]) -> None:
+    """The C++ of the systematic sources (inputs, over, when) is checked like any expression."""
+    for s in sources:
+        exprs = {**{f"inputs.{k}": v for k, v in s.inputs.items()}, "over": s.over,
+                 "when": s.when}
+        for part, expr in exprs.items():
+            check_safe_expression(expr, s.loc, f"systematics.{s.name}.{part}")
 
 
 def validate_region_samples(selection: Selection, samples: Mapping[str, Sample]) -> None:
@@ -276,27 +310,7 @@ def _entry(file: str, raw: LineDict, name: str, block: str, section: str) -> dic
     return vals
 
 
-def _binning(file: str, node: Any, key: str, line: int) -> Binning:
-    """[n, lo, hi] is uniform; any other list (or {edges: [...]}) is the list of bin edges."""
-    if isinstance(node, dict):
-        if set(node) != {"edges"}:
-            raise ConfigError(file, line, key, "a binning mapping takes only 'edges'",
-                              "write 'bins: {edges: [0, 1, 5]}' or 'bins: [n, lo, hi]'")
-        node = node["edges"]
-    nums = isinstance(node, list) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
-    if not nums or len(node) < 2:
-        raise ConfigError(file, line, key, f"invalid binning {node!r}",
-                          "write [n, lo, hi] (uniform) or a list of at least 2 increasing edges")
-    if len(node) == 3 and isinstance(node[0], int) and node[0] > 0 and node[1] < node[2]:
-        return Binning(int(node[0]), float(node[1]), float(node[2]))
-    edges = tuple(float(v) for v in node)
-    if any(b <= a for a, b in zip(edges, edges[1:])):
-        raise ConfigError(file, line, key, f"bin edges {list(node)} are not strictly increasing",
-                          "sort the edges, or use [n, lo, hi] with integer n > 0 and lo < hi")
-    return Binning(len(edges) - 1, edges[0], edges[-1], edges)
-
-
+#: most bins of one histogram axis; every region x sample x thread holds a copy (8 bytes a bin,
 def _resolve_region(name: str, raw: dict[str, tuple[str, LineDict, int]],
                     cuts: Mapping[str, Cut], done: dict[str, Region], stack: tuple[str, ...]
                     ) -> Region:
@@ -393,17 +407,24 @@ def _histogram(file: str, name: str, node: Any, line: int, regions: Mapping[str,
                 raise ConfigError(file, listed.line_of(i), f"{key}.regions[{i}]",
                                   f"unknown region {reg!r}", did_you_mean(reg, regions))
         names = tuple(listed)
-    ybins = (_binning(file, vals["ybins"], f"{key}.ybins", node.line_of("ybins"))
+    xbins = parse_binning(file, vals["bins"], f"{key}.bins", node.line_of("bins"))
+    ybins = (parse_binning(file, vals["ybins"], f"{key}.ybins", node.line_of("ybins"))
              if vals["y"] else None)
-    return Histogram(name, vals["x"], _binning(file, vals["bins"], f"{key}.bins",
-                                               node.line_of("bins")),
+    if ybins is not None:
+        check_cells(file, f"{key}.ybins", node.line_of("ybins"), xbins, ybins)
+    return Histogram(name, vals["x"], xbins,
                      vals["title"] or name, names, vals["y"], ybins, vals["weight"],
                      _kinds(file, vals["kinds"], f"{key}.kinds", node.line_of("kinds")),
                      vals["doc"], Loc(file, line))
 
 
-def load_selection(paths: Iterable[str | os.PathLike]) -> Selection:
-    """Merge selection files in order; names must be unique across files."""
+def load_selection(paths: Iterable[str | os.PathLike], *,
+                   allow_unsafe_expressions: bool = False) -> Selection:
+    """Merge selection files in order; names must be unique across files.
+
+    Columns and cuts that can run programs or write files are refused unless
+    ``allow_unsafe_expressions`` (nutag.expressions.UNSAFE_NAMES).
+    """
     sel = Selection()
     seen: dict[tuple[str, str], Loc] = {}
     raw_regions: dict[str, tuple[str, LineDict, int]] = {}
@@ -424,10 +445,14 @@ def load_selection(paths: Iterable[str | os.PathLike]) -> Selection:
                 seen[section, name] = Loc(file, line)
                 if section == "columns":
                     v = _entry(file, raw, name, "column", section)
+                    if not allow_unsafe_expressions:
+                        check_safe_expression(v["expr"], Loc(file, line), f"columns.{name}")
                     sel.columns[name] = Column(name, v["expr"], v["doc"], v["unit"], v["kinds"],
                                                Loc(file, line))
                 elif section == "cuts":
                     v = _entry(file, raw, name, "cut", section)
+                    if not allow_unsafe_expressions:
+                        check_safe_expression(v["expr"], Loc(file, line), f"cuts.{name}")
                     sel.cuts[name] = Cut(name, v["expr"], v["doc"], v["kinds"], Loc(file, line))
                 elif section == "regions":
                     _check_name(file, line, f"regions.{name}", name)

@@ -80,6 +80,43 @@ def expression_names(expr: str) -> list[tuple[str, str]]:
     return out
 
 
+#: names that run programs, load code or write, rename or delete files. An expression is
+#: C++ compiled into the event loop, run once per event: ``std::system("...")`` in a cut runs
+#: a shell command millions of times. Matched as identifiers anywhere in the expression
+#: (also after ``::``, ``.``, ``->``); ``--allow-unsafe-expressions`` lifts the check.
+UNSAFE_NAMES: frozenset[str] = frozenset("""
+    system popen _popen pclose execl execle execlp execv execve execvp execvpe fexecve
+    fork vfork clone posix_spawn posix_spawnp dlopen asm __asm__ syscall kill
+    fopen freopen fdopen open openat creat fwrite fputs fputc fprintf write pwrite
+    remove unlink unlinkat rmdir rename renameat truncate ftruncate mkdir symlink link chmod
+    chown tmpfile ofstream fstream wofstream wfstream filebuf basic_ofstream basic_fstream
+    filesystem TSystem gSystem TUnixSystem gROOT ProcessLine ProcessLineSync ProcessLineFast
+    gInterpreter TInterpreter TPython TMacro gApplication GetROOT Exec TFile
+""".split())
+UNSAFE_FLAG = "--allow-unsafe-expressions"
+
+
+def unsafe_names(expr: str) -> list[str]:
+    """The UNSAFE_NAMES an expression uses, in order (string literals are not looked into)."""
+    found: list[str] = []
+    for m in _TOKEN.finditer(_STRING_LIT.sub(' "" ', expr)):
+        if m.lastgroup == "id" and m.group() in UNSAFE_NAMES and m.group() not in found:
+            found.append(m.group())
+    return found
+
+
+def check_safe_expression(expr: str | None, loc: Loc, key: str) -> None:
+    """Refuse an expression that can run programs or write files (see UNSAFE_NAMES)."""
+    names = unsafe_names(expr or "")
+    if names:
+        raise ConfigError(loc.file, loc.line, key, f"expression {expr!r} uses "
+                          f"{', '.join(repr(n) for n in names)}, which can run programs or "
+                          "write files, once per event",
+                          "remove it (a column named so must be renamed); if you trust this "
+                          f"YAML and mean it, run `nutag run {UNSAFE_FLAG}` "
+                          "(docs/yaml-reference.md, 'The YAML is C++ code')")
+
+
 def _check_expr(expr: str, known: set[str], allowed: frozenset[str], loc: Loc, key: str,
                 context: str, hints: Mapping[str, str]) -> None:
     for name, role in expression_names(expr):

@@ -79,7 +79,8 @@ def ensure_inputs(config_path: Path, threads: int | None) -> None:
     ensure_default_dataset(samples.parent, threads=threads)
 
 
-def load(config_path: Path | None, threads: int | None = None) -> Analysis:
+def load(config_path: Path | None, threads: int | None = None,
+         allow_unsafe_expressions: bool = False) -> Analysis:
     """Load and validate the analysis (producing the default data set first if needed)."""
     path = Path(config_path) if config_path is not None else DEFAULT_CONFIG
     if not path.is_file():
@@ -90,7 +91,7 @@ def load(config_path: Path | None, threads: int | None = None) -> Analysis:
     from .cpp import load_cpp  # noqa: PLC0415
 
     load_cpp()  # helpers must exist before expressions are checked against inputs
-    analysis = load_analysis(path)
+    analysis = load_analysis(path, allow_unsafe_expressions=allow_unsafe_expressions)
     declare(analysis)
     return analysis
 
@@ -340,7 +341,8 @@ def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
 
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,
                  output: Path | None = None, backend: str = "local",
-                 backend_opts: Mapping[str, Any] | None = None) -> RunOutcome:
+                 backend_opts: Mapping[str, Any] | None = None,
+                 allow_unsafe_expressions: bool = False) -> RunOutcome:
     """Run the whole analysis; returns (results dir, summary table). Raises NutagError.
 
     ``backend``: "local" (this process, ``threads`` threads), "dask" (ROOT's distributed

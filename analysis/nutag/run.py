@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cutflow as _cutflow
+from .errors import NutagError
 from .graph import SampleGraph
 from .rootenv import import_root
 
@@ -95,7 +96,36 @@ def _run_local(graphs: list[SampleGraph], threads: int) -> None:
     booked = [ptr for g in graphs for ptr in g.booked]
     log.info("running %d results of %d samples in one event loop", len(booked), len(graphs))
     if booked:
-        ROOT.RDF.RunGraphs(booked)
+        try:
+            ROOT.RDF.RunGraphs(booked)
+        except Exception as exc:  # noqa: BLE001 - cppyy raises ROOT's C++ exceptions as these
+            raise loop_error(graphs, exc) from None
+
+
+def _root_message(exc: Exception) -> str:
+    """ROOT's own words from a cppyy exception (without the C++ signature and source place)."""
+    text = str(exc)
+    text = text.split("=>", 1)[1] if "=>" in text else text
+    return " ".join(text.split("\nAt:", 1)[0].split())[:400]
+
+
+def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
+    """An error of the event loop, naming the files it was reading.
+
+    Why: a damaged input file (e.g. bytes overwritten inside it) opens and passes every check
+    before the loop, then stops the loop with a ROOT message that names no file.
+    """
+    read = []
+    for g in graphs:
+        files = list(g.sample.files) if g.sample is not None else []
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        where = (f" ({g.sample.loc.file}:{g.sample.loc.line})" if g.sample is not None else "")
+        read.append(f"sample {g.name}{where}: {shown or 'its dataframe'}")
+    return NutagError(f"the event loop stopped on an error (ROOT: {_root_message(exc)}) while "
+                      f"reading {'; '.join(read)}. Fix: a damaged input "
+                      "file stops the loop like this: re-copy or re-produce the damaged file "
+                      "(nutag simulate); to find it, run a configuration listing one file at a "
+                      "time")
 
 
 def _run_dask(graphs: list[SampleGraph], threads: int) -> None:

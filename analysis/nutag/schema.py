@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
-from .expressions import NAMESPACES
-from .yamlio import LineList, did_you_mean
+from .expressions import NAMESPACES, UNSAFE_FLAG, UNSAFE_NAMES
+from .yamlio import EXPANSION_RATIO, MAX_EXPANDED_NODES, LineList, did_you_mean
 
 IDENT = re.compile(r"[A-Za-z_]\w*\Z")
 
@@ -105,8 +105,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "histogram": {
         "x": Field(_S, "column filled on the x axis (RVec columns fill every element)",
                    required=True),
-        "bins": Field(_L + _D, "[n, lo, hi] for uniform bins, a list of >= 2 edges (not of the "
-                      "form [int, lo, hi]) or {edges: [...]}", required=True),
+        "bins": Field(_L + _D, "[n, lo, hi] for uniform bins (n from 1 to 1,000,000), a list of "
+                      ">= 2 edges (not of the form [int, lo, hi]) or {edges: [...]}",
+                      required=True),
         "title": Field(_S, "ROOT title, 'title;x label;y label'", default=""),
         "regions": Field(_S + _L, "region names, or 'all'", default="all"),
         "y": Field(_S, "column on the y axis: makes a TH2D"),
@@ -229,7 +230,7 @@ def yaml_reference() -> str:
             lines.append(f"| `{key}` | {fld.type_name()} | {'yes' if fld.required else 'no'} "
                          f"| {default} | {fld.doc}.{choices} |")
         lines.append("")
-    lines += _CHECKS
+    lines += _CHECKS + _CPP_CODE
     return "\n".join(lines)
 
 
@@ -265,7 +266,37 @@ _CHECKS = [
     "without `meta.n_generated`) with no entry is an error |",
     "| C++ | a column or cut that cling cannot compile is reported against its YAML line, "
     "with cling's diagnostic |",
+    "| files listed once | a sample must not list the same file twice (compared by real path: "
+    "`./a.root`, a symlink or a glob matching it count), its events would be counted twice |",
+    "| histogram bins | `[n, lo, hi]`: an integer first is the bin count, a whole number from 1 "
+    "to 1,000,000 (`[-5, 0, 5]` is an error: write edges as `{edges: [-5, 0, 5]}`; `1e3` is "
+    "read as 1000 when the three numbers are not increasing edges), `lo < hi`, both finite, "
+    "bins wider than the floating-point resolution; edges: finite, strictly increasing, at "
+    "most 1,000,000 bins; a 2D histogram at most 10,000,000 bins (nx x ny): each region, "
+    "sample and thread holds its own copy |",
+    "| finite meta numbers | sample `meta.n_generated`, `meta.control_downscaling`, "
+    "`meta.n_kaon_decays` must be finite (`.nan` and `.inf` are errors) |",
+    "| YAML anchors | anchors, aliases and merge keys work (`<<: *name`, `<<: [*a, *b]`): a key "
+    "written beside a merge overrides it, and the first of several merged mappings wins; a key "
+    "written twice in one mapping is an error; aliases may expand a file to at most "
+    f"{MAX_EXPANDED_NODES:,} nodes or {EXPANSION_RATIO} times the nodes written, whichever is "
+    "larger (an alias bomb is refused), and an alias may not name what contains it |",
     ""]
+
+#: the section on what an expression may do; part of the generated page
+_CPP_CODE = [
+    "## The YAML is C++ code", "",
+    "Every `expr` of a column or cut, a sample's `weight` and the `inputs`, `over` and `when` of "
+    "a systematic source is C++ compiled into the event loop and run once per event, with your "
+    "permissions. Run only YAML you trust, as you would run a script.", "",
+    "As a guard against accidents and obvious abuse, nutag refuses before the event loop any of "
+    "these expressions that uses one of the following names anywhere (as an identifier, also "
+    "after `std::`, `.` or `->`; not inside string literals), because they run programs, load "
+    "code, or write, rename or delete files:", "",
+    ", ".join(f"`{n}`" for n in sorted(UNSAFE_NAMES, key=str.lower)), "",
+    "A column named like one of them must be renamed. For YAML you trust that needs one of "
+    f"them, `nutag run {UNSAFE_FLAG}` lifts the check. The check is not a sandbox: C++ has "
+    "other ways to do the same.", ""]
 
 
 def write_yaml_reference(path: str | os.PathLike) -> None:

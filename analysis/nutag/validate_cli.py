@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from nutag.argtypes import positive_float, positive_int
+from nutag.argtypes import positive_float, positive_int, thread_count
 
 Sub = argparse._SubParsersAction
 RAW = argparse.RawDescriptionHelpFormatter
@@ -51,7 +51,8 @@ def add_closure_parser(sub: Sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="base seed of the closure MC")
     p.add_argument("--n-kaon-decays", type=positive_float, default=None,
                    help="N_K the expected counts refer to (default: the published 5e12)")
-    p.add_argument("--threads", type=positive_int, default=None, help="threads/processes (default: all)")
+    p.add_argument("--threads", type=thread_count, default=None,
+                   help="threads/processes, 1 to 1024 (default: all)")
     p.add_argument("--output", type=Path, default=Path("results/closure"),
                    help="output directory (default: results/closure)")
     p.add_argument("--samples-dir", type=Path, default=None,

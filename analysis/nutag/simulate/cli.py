@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..argtypes import non_negative_int, positive_int
+from ..argtypes import non_negative_int, positive_int, thread_count
 from ..config import load_yaml
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
 from .produce import OUTPUT_FORMATS
@@ -54,8 +54,9 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
                    help="base seed: MC sample i gets SEED+1+i, the pseudo-data SEED")
     p.add_argument("--output", type=Path, default=None,
                    help="output directory (default: $NUTAG_DATA or the data set's output)")
-    p.add_argument("--threads", type=positive_int, default=None,
-                   help="worker processes (default: all cores); does not change the output")
+    p.add_argument("--threads", type=thread_count, default=None,
+                   help="worker processes, 1 to 1024 (default: all cores); does not change "
+                        "the output")
     p.add_argument("--samples", nargs="+", default=None, metavar="NAME",
                    help="produce only these samples of the data set")
     p.add_argument("--n-kaon-decays", type=float, default=None,
