@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from nutag import graph  # noqa: PLC0415
     from nutag.cutflow import make_rows  # noqa: PLC0415
+    from nutag.blinding import blind_box_of  # noqa: PLC0415
     from nutag.config import load_analysis  # noqa: PLC0415
     from nutag.cpp import load_cpp  # noqa: PLC0415
     from nutag.rootenv import capture_stderr, import_root  # noqa: PLC0415
@@ -85,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     threads = int(ROOT.GetThreadPoolSize()) if ROOT.IsImplicitMTEnabled() else 1
     mode = load_cpp()
     analysis = load_analysis(args.config)
-    blinded = bool(analysis.options.get("blinded", True))
+    box = blind_box_of(analysis.selection, analysis.options, analysis.file)
     t_config = time.time()
-    graphs = [graph.build_graph(s, analysis.selection, blinded=blinded, declare=load_cpp)
+    graphs = [graph.build_graph(s, analysis.selection, blinded=True, declare=load_cpp,
+                                blind_box=box)
               for s in analysis.samples.values()]
     t_graph = time.time()
     if args.build_only:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .blinding import check_blinding
 from .errors import ConfigError
 from .expressions import common_point, constant_columns, expression_names
 from .yamlio import LineDict, Loc, did_you_mean
@@ -278,14 +279,11 @@ class _Options:
 
 def check_options(file: str, node: Any, selection: Selection,
                   samples: Mapping[str, Sample]) -> None:
-    """Names in ``options:`` exist; the signal region is blind; boxes are disjoint and not empty."""
+    """Names in ``options:`` exist; the signal region is blind and inside the blind box; every
+    side-band is provably outside the box (:mod:`nutag.blinding`); boxes are not empty."""
     if not isinstance(node, Mapping):
         return
     o = _Options(file, node, selection.regions, samples)
-    if "blinded" in node and not isinstance(node["blinded"], bool):
-        raise ConfigError(file, o.line(node, "blinded"), "options.blinded",
-                          f"expected true or false, got {node['blinded']!r}",
-                          "write 'blinded: true' (unblind with `nutag run --unblind`)")
     norm, sig = o.get(node, "normalisation"), o.get(node, "signal")
     o.region(norm, "region", "options.normalisation")
     o.sample(norm, "data_sample", "options.normalisation")
@@ -304,8 +302,17 @@ def check_options(file: str, node: Any, selection: Selection,
                           f"add 'blind: true' to regions.{signal.name}")
     consts = constant_columns(selection.columns)
     backgrounds = o.get(node, "backgrounds")
-    for bname, b in (backgrounds.items() if isinstance(backgrounds, Mapping) else ()):
-        path = f"options.backgrounds.{bname}"
+    named = [(bname, f"options.backgrounds.{bname}", b) for bname, b in
+             (backgrounds.items() if isinstance(backgrounds, Mapping) else ())]
+    sidebands: list[tuple[str, Region, int, str]] = []
+    for bname, path, b in named:
+        side = o.region(b, "sideband_region", path)
+        if side is not None:
+            sidebands.append((f"{path}.sideband_region", side, o.line(b, "sideband_region"),
+                              f"the data side-band of background {bname}"))
+    # blinding first: a side-band reaching into the box is the error to report, whatever else
+    check_blinding(file, node, selection, signal, sidebands)
+    for bname, path, b in named:
         side = o.region(b, "sideband_region", path)
         ex = o.get(b, "extrapolation")
         num = o.region(ex, "numerator_region", f"{path}.extrapolation")
@@ -315,10 +322,6 @@ def check_options(file: str, node: Any, selection: Selection,
         for region in (signal, side, num, den):
             if region is not None:
                 check_box_empty(selection, region, consts)
-        if signal is not None and side is not None:
-            check_disjoint(selection, signal, side, consts,
-                           f"signal region and side-band of background {bname}",
-                           Loc(file, o.line(b, "sideband_region")), f"{path}.sideband_region")
         if num is not None and den is not None:
             check_disjoint(selection, num, den, consts,
                            f"numerator and denominator of the {bname} extrapolation factor",

@@ -169,14 +169,19 @@ class CutTree:
     passing the parent row and that cut. Regions sharing leading cuts share rows, exactly as
     the node-per-cut graph shares its Filter nodes; parents come before their children.
     ``regions[name]`` is the list of rows of a region, ``(all)`` first, its last row the events
-    the region selects.
+    the region selects. ``root_cut``: a cut that row 0 itself applies (the blind-box veto of
+    blinded data, :mod:`nutag.blinding`): the ``(all)`` row and every row below it then count
+    only the events passing it, exactly as the node-per-cut graph's Filter before its
+    ``(all)`` row.
     """
 
     rows: tuple[tuple[int, str], ...]
     regions: dict[str, tuple[int, ...]]
+    root_cut: str | None = None
 
     @classmethod
-    def of(cls, regions: Sequence[tuple[str, Sequence[str]]], all_row: str) -> CutTree:
+    def of(cls, regions: Sequence[tuple[str, Sequence[str]]], all_row: str,
+           root_cut: str | None = None) -> CutTree:
         """The tree of ``(region name, cut names)`` in booking order."""
         rows: list[tuple[int, str]] = [(-1, all_row)]
         index: dict[tuple[str, ...], int] = {(): 0}
@@ -190,10 +195,11 @@ class CutTree:
                     rows.append((path[-1], cuts[i]))
                 path.append(index[prefix])
             paths[name] = tuple(path)
-        return cls(tuple(rows), paths)
+        return cls(tuple(rows), paths, root_cut)
 
     def cuts(self) -> set[str]:
-        return {cut for parent, cut in self.rows if parent >= 0}
+        rows = {cut for parent, cut in self.rows if parent >= 0}
+        return rows | {self.root_cut} if self.root_cut else rows
 
 
 @dataclass
@@ -557,8 +563,11 @@ def _generate_fused(w: _Writer, p: Plan, fnames: dict[str, str], cut_names: list
               f"    return val_{n};", "  }")
     w.add(f"  double weight() {{ return c_{p.fused_weight}(); }}", "};", "")
     params = ", ".join(f"{ctype}& {name}" for name, ctype in inputs)
-    w.add("void rows(Event& nutag_event_) {", "  nutag_event_.pass[0] = true;")
     index = {name: i for i, name in enumerate(cut_names)}
+    root = p.fused.root_cut
+    first = (f"nutag_cut_{index[root]}_{root}({args(p.cuts[root], 'nutag_event_.')})"
+             if root else "true")
+    w.add("void rows(Event& nutag_event_) {", f"  nutag_event_.pass[0] = {first};")
     for k, (parent, cut) in enumerate(rows):
         if parent < 0:
             continue

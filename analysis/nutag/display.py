@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .blinding import BLIND_VETO, BlindBox
 from .config import Sample, Selection
 from .errors import NutagError
 from .graph import default_dataframe
@@ -71,10 +72,19 @@ def _define_selection(node: Any, sample: Sample, selection: Selection) -> Any:
     return node
 
 
-def select_entries(sample: Sample, selection: Selection, region: str, max_n: int) -> list[int]:
+def _outside_box(node: Any, sample: Sample, blind_box: BlindBox | None) -> Any:
+    """``node`` without the data events inside the blind box (``blind_box`` None: unblinded)."""
+    if blind_box is None or sample.kind != "data":
+        return node
+    return node.Filter(blind_box.veto_expr, BLIND_VETO)
+
+
+def select_entries(sample: Sample, selection: Selection, region: str, max_n: int,
+                   blind_box: BlindBox | None = None) -> list[int]:
     """Entry numbers of the first ``max_n`` events of ``sample`` passing ``region``'s cuts.
 
-    Refuses a blind region of data (blinding is enforced where events are read).
+    Refuses a blind region of data; while blinded (``blind_box`` given), data events inside
+    the box are removed before any cut, so no region, however written, draws them.
     """
     if region not in selection.regions:
         raise NutagError(f"unknown region {region!r}; regions: {sorted(selection.regions)}")
@@ -82,7 +92,8 @@ def select_entries(sample: Sample, selection: Selection, region: str, max_n: int
     if sample.kind == "data" and reg.blind:
         raise NutagError(f"region {region!r} is blind for data: display its events only after "
                          "unblinding, with `nutag display RESULTS_DIR` of an unblinded run")
-    node = _define_selection(default_dataframe(sample), sample, selection)
+    node = _outside_box(_define_selection(default_dataframe(sample), sample, selection), sample,
+                        blind_box)
     for cut in reg.cuts:
         node = node.Filter(selection.cuts[cut].expr, cut)
     node = node.Define("_ev_entry", "rdfentry_").Range(0, max_n)
@@ -90,8 +101,12 @@ def select_entries(sample: Sample, selection: Selection, region: str, max_n: int
 
 
 def load_event(sample: Sample, selection: Selection, *, entry: int | None = None,
-               event_id: int | None = None) -> dict[str, Any]:
-    """Everything the display needs of one event, as plain numbers and numpy arrays."""
+               event_id: int | None = None, blind_box: BlindBox | None = None
+               ) -> dict[str, Any]:
+    """Everything the display needs of one event, as plain numbers and numpy arrays.
+
+    ``blind_box`` (the analysis is blinded): a data event inside it is refused, not drawn.
+    """
     from .cpp import load_cpp  # noqa: PLC0415
 
     load_cpp()
@@ -106,12 +121,17 @@ def load_event(sample: Sample, selection: Selection, *, entry: int | None = None
     else:
         raise NutagError("give an entry number or an event_id")
     node = _define_selection(node, sample, selection)
+    what = f"entry {entry}" if entry is not None else f"event_id {event_id}"
+    kept = _outside_box(node, sample, blind_box)
+    if kept is not node and kept.Count().GetValue() < node.Count().GetValue():
+        raise NutagError(f"{what} of data sample {sample.name!r} lies inside the blind box "
+                         f"({blind_box.cut}): it is not displayed while the analysis is blinded; "
+                         "display it from the results directory of a `nutag run --unblind`")
     for name, expr in DERIVED.items():
         node = node.Define(name, expr)
     cols = SCALARS + VECTORS + list(DERIVED) + (TRUTH if sample.kind == "mc" else [])
     arrays = node.AsNumpy(cols)
     if len(arrays["event_id"]) == 0:
-        what = f"entry {entry}" if entry is not None else f"event_id {event_id}"
         raise NutagError(f"sample {sample.name!r} has no {what}; check the entry number "
                          "(0-based, below the number of entries)")
     ev: dict[str, Any] = {"sample": sample.name, "kind": sample.kind}

@@ -3,7 +3,8 @@
 Why everything is booked and nothing is run here: a full analysis must be ONE event loop
 over every sample and region (``run.run`` calls ``RunGraphs`` once); a single ``GetValue``
 while building would trigger a loop per call. Blinding is applied here, where the events
-are read: a blind region is simply never booked for data while the analysis is blinded.
+are read: while blinded, a data graph starts with the blind-box veto (:mod:`nutag.blinding`),
+before its ``(all)`` row and every region, and a blind region is not booked for data at all.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .blinding import BLIND_VETO, BlindBox
 from .compiled import CutTree
-from .config import Binning, ConfigError, Histogram, Loc, Sample, Selection, check_expressions
+from .config import (Binning, ConfigError, Cut, Histogram, Loc, Sample, Selection,
+                     check_expressions)
 from .rootenv import capture_stderr, import_root
 
 if TYPE_CHECKING:
@@ -218,14 +221,38 @@ def _hist_weight_column(h: Histogram) -> str:
     return f"{WEIGHT}_x_{h.weight}" if h.weight else WEIGHT
 
 
-def _compiled_selection(sample: Sample, selection: Selection, node: Any, **extra: Any) -> Any:
+def _compiled_selection(sample: Sample, selection: Selection, node: Any,
+                        veto: Cut | None = None, **extra: Any) -> Any:
     """The selection's columns and cuts (and the ``extra`` of :func:`nutag.compiled.plan`:
     weights, histograms) compiled ahead of time for this sample's inputs
-    (:mod:`nutag.compiled`), or None: ``NUTAG_COMPILE=off``, or ``auto`` and it failed."""
+    (:mod:`nutag.compiled`), or None: ``NUTAG_COMPILE=off``, or ``auto`` and it failed.
+    ``veto``: the blind-box veto, compiled with the cuts."""
     from .compiled import applicable, prepare  # noqa: PLC0415
 
     columns, cuts = applicable(selection, sample)
-    return prepare(columns, cuts, node, origin=", ".join(selection.files), **extra)
+    return prepare(columns, [*cuts, *((veto,) if veto else ())], node,
+                   origin=", ".join(selection.files), **extra)
+
+
+def blind_veto(sample: Sample, blinded: bool, box: BlindBox | None) -> Cut | None:
+    """The Filter a sample's graph starts with: the blind-box veto for data while blinded."""
+    if not blinded or sample.kind != "data":
+        return None
+    if box is None:
+        log.warning("sample %s: the analysis declares no blind box (options.blind_box): only its "
+                    "blind regions are hidden, other regions may read the box", sample.name)
+        return None
+    return Cut(BLIND_VETO, box.veto_expr,
+               f"blinding: data events inside the blind box ({box.cut}) are never read",
+               ("data",), box.loc)
+
+
+def _apply_veto(node: Any, veto: Cut, aot: Any) -> Any:
+    """``node`` without the blind box: a compiled Filter when the selection is compiled."""
+    if aot is not None and aot.has_cut(veto.name):
+        return aot.filter(node, veto.name)
+    return _jit(lambda: node.Filter(veto.expr, veto.name), veto.loc, "options.blind_box",
+                f"blind-box veto {veto.expr!r}")
 
 
 def _book_node_per_cut(ROOT: Any, aot: Any, node: Any, regions: list[Any],
@@ -292,7 +319,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 extra: ExtraHook | None = None,
                 make_df: DataFrameFactory | None = None,
                 allowed: Iterable[str] = (),
-                systematics: Systematics | None = None) -> SampleGraph:
+                systematics: Systematics | None = None,
+                blind_box: BlindBox | None = None) -> SampleGraph:
     """Book every column, cut, histogram and weighted cutflow of one sample, lazily.
 
     ``declare`` is called before anything is JIT-compiled (e.g. ``nutag.cpp.load_cpp``).
@@ -308,6 +336,10 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     variation); weights after the selection columns (their inputs may be analysis columns) and
     before the histogram-weight columns, the ``(all)`` row and the first ``Filter``. Data
     samples get none unless a source names them, so blind regions stay unbooked for data.
+
+    ``blind_box`` (:mod:`nutag.blinding`): while ``blinded``, a data sample's events inside it
+    are removed before the ``(all)`` row, every region, histogram and extra: no region can
+    read them, whatever its cuts or their order.
     """
     ROOT = import_root()
     if declare is not None:
@@ -358,6 +390,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         return n
 
     mode = cutflow_mode(kind, varied=bool(sources), distributed=distributed)
+    veto = blind_veto(sample, blinded, blind_box)
     booked_regions: list[Any] = []
     blinded_regions: list[str] = []
     for region in selection.regions.values():
@@ -388,10 +421,11 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         # a fused kernel (nutag.compiled) needs every node compiled and no Vary in the graph;
         # its tree holds only the booked regions: a blind region's cuts are never evaluated
         fusable = compile_weights and not sources and mode in (UNIT, SUMS)
-        tree = (CutTree.of([(r.name, r.cuts) for r in booked_regions], ALL_CUT)
+        tree = (CutTree.of([(r.name, r.cuts) for r in booked_regions], ALL_CUT,
+                           root_cut=veto.name if veto else None)
                 if fusable else None)
         aot = _compiled_selection(
-            sample, selection, node, weights=weights if compile_weights else (),
+            sample, selection, node, veto, weights=weights if compile_weights else (),
             hist_weights=hist_weights,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
@@ -433,7 +467,12 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         region_nodes, region_cutflows, fused_views = _book_fused(
             aot, node, booked_regions, mode, booked,
             [(r.name, h.name, model(r, h)) for r, h in region_histos])
+        make_source = (functools.partial(aot.fused_region, node, 0, BLIND_VETO) if veto
+                       else (lambda n=node: n))
     else:
+        if veto is not None:  # before the (all) row: no row or region ever counts the box
+            node = _apply_veto(node, veto, aot)
+        make_source = (lambda n=node: n)
         last_nodes, region_cutflows = _book_node_per_cut(
             ROOT, aot, node, booked_regions, selection, mode, booked)
         region_nodes = {r: (lambda n=n: n) for r, n in last_nodes.items()}
@@ -465,7 +504,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
-                       sources, direct_read=fused and aot.direct_read)
+                       sources, direct_read=fused and aot.direct_read,
+                       make_source=make_source)
 
 
 def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False) -> int:

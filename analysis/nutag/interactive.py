@@ -12,8 +12,10 @@ histogram of their own beside the standard ones and still fill everything in ONE
     h.Draw()                                                    # filled; standard results too:
     ana.results.samples["signal"].regions["signal"].cutflow
 
-Blinding holds here as in batch: blind regions of data samples are not booked while the
-analysis is blinded, so ``region()`` refuses them instead of handing out an unblinded node.
+Blinding holds here as in batch: while the analysis is blinded, every node of a data sample
+starts after the blind-box veto (:mod:`nutag.blinding`), so no region, ``dataframe()`` or
+Filter of one's own can reach a data event inside the box, and the blind regions of data are
+not booked at all (``region()`` refuses them). ``unblind=True`` is this API's ``--unblind``.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ class InteractiveAnalysis:
         return list(self.graphs)
 
     def dataframe(self, sample: str) -> Any:
-        """The sample's root dataframe with the weight ``_w`` and every YAML column defined."""
-        return self._graph(sample).df
+        """The sample's node with the weight ``_w`` and every YAML column defined, the one every
+        region starts from: for a data sample of a blinded analysis, the blind box is already
+        removed (:mod:`nutag.blinding`), so nothing booked on it can see the box."""
+        return self._graph(sample).source
 
     def region(self, region: str, *, sample: str) -> Any:
         """The lazy node of ``sample`` after every cut of ``region`` (book on it, then run())."""
@@ -90,7 +94,7 @@ def open_analysis(config: str | Path | None = None, *, threads: int = 1,
 
     effective = _run.configure_threads(int(threads))
     analysis = load(Path(config) if config is not None else None, effective)
-    blinded = bool(analysis.options.get("blinded", True)) and not unblind
+    blinded = not unblind  # the API's --unblind; options.blinded cannot unblind
     # the very graphs of `nutag run` (corrections, systematic Vary, candidates when unblinded)
     graphs = {g.name: g for g in build_graphs(analysis, blinded=blinded)}
     return InteractiveAnalysis(analysis, graphs, effective, blinded)

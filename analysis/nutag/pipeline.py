@@ -7,6 +7,7 @@ prints; the CLI prints the returned table.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 
 from . import __version__, report
 from . import results as _results
+from .blinding import blind_box_of
 from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
 from .errors import ConfigError, NutagError
 
@@ -180,7 +182,9 @@ def build_sample_graph(analysis: Analysis, sample: Sample, *, blinded: bool,
     return build_graph(sample, analysis.selection, blinded=blinded,
                        declare=lambda: declare(analysis),
                        extra=candidate_hook(analysis, sample, blinded),
-                       systematics=systematics_of(analysis), make_df=make_df)
+                       systematics=systematics_of(analysis), make_df=make_df,
+                       blind_box=blind_box_of(analysis.selection, analysis.options,
+                                              analysis.file))
 
 
 def build_graphs(analysis: Analysis, *, blinded: bool,
@@ -284,9 +288,22 @@ def _entries(ROOT: Any, path: str, name: str) -> int | None:
     return None
 
 
+def input_records(analysis: Analysis) -> list[dict[str, Any]]:
+    """Every input file with its size and entries, for the provenance: read BEFORE the event
+    loop, so that an input deleted or rewritten during the loop neither loses the finished
+    loop nor is described by what it became."""
+    from .rootenv import import_root  # noqa: PLC0415
+
+    ROOT = import_root()
+    return [{"sample": s.name, "kind": s.kind, "file": os.path.abspath(f),
+             "size": os.path.getsize(f), "entries": _entries(ROOT, f, s.tree)}
+            for s in analysis.samples.values() for f in s.files]
+
+
 def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
                n_runs: Mapping[str, int],
-               backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               backend_options: Mapping[str, Any] | None = None,
+               inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     from .rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
@@ -296,16 +313,21 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
         cl_version = correctionlib.__version__
     except ImportError:  # pragma: no cover
         cl_version = None
-    inputs = [{"sample": s.name, "kind": s.kind, "file": os.path.abspath(f),
-               "size": os.path.getsize(f), "entries": _entries(ROOT, f, s.tree)}
-              for s in analysis.samples.values() for f in s.files]
+    inputs = input_records(analysis) if inputs is None else inputs
     return {"analysis": analysis.name, "config": os.path.abspath(analysis.file),
             "config_hash": config_hash(analysis), **_git(),
             "versions": {"nutag": __version__, "root": str(ROOT.gROOT.GetVersion()),
                          "correctionlib": cl_version, "python": platform.python_version()},
-            "inputs": inputs, "blinded": blinded, "threads": threads, "backend": backend,
+            "inputs": inputs, "blinded": blinded, **_blind_box_record(analysis, blinded),
+            "threads": threads, "backend": backend,
             **({"backend_options": dict(backend_options)} if backend_options else {}),
             "n_runs": dict(n_runs), "command_line": list(sys.argv)}
+
+
+def _blind_box_record(analysis: Analysis, blinded: bool) -> dict[str, Any]:
+    """The box a blinded run removed from data, for the provenance (nothing when unblinded)."""
+    box = blind_box_of(analysis.selection, analysis.options, analysis.file)
+    return {"blind_box": box.record()} if blinded and box is not None else {}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -353,7 +375,6 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     continue instead of results.
     """
     from .backends import BACKENDS  # noqa: PLC0415
-    from .backends.condor import Submitted  # noqa: PLC0415
 
     if backend not in BACKENDS:
         raise NutagError(f"unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
@@ -365,13 +386,27 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
         effective = run.configure_threads(n_threads)  # before any RDataFrame exists
     else:  # the event loops run in worker processes / batch jobs, each single-threaded
         effective = 1
-    analysis = load(config_path, n_threads)
-    blinded = bool(analysis.options.get("blinded", True)) and not unblind
+    analysis = load(config_path, n_threads, allow_unsafe_expressions)
+    blinded = not unblind  # options.blinded can only be true (nutag.blinding.check_blinding)
     out_dir = Path(output) if output is not None else Path("results") / analysis.name
-    if backend != "condor" or opts.get("wait", True):
+    writes_results = backend != "condor" or opts.get("wait", True)
+    if writes_results:
         report.check_output_dir(out_dir)  # before the event loop: a bad --output costs a second
+    # one run per results directory, held until the new directory is swapped in
+    with report.output_lock(out_dir) if writes_results else contextlib.nullcontext():
+        inputs = input_records(analysis)  # before the loop: what was read, even if it changes
+        return _run_and_write(analysis, out_dir, blinded=blinded, threads=effective,
+                              backend=backend, opts=opts, inputs=inputs)
+
+
+def _run_and_write(analysis: Analysis, out_dir: Path, *, blinded: bool, threads: int,
+                   backend: str, opts: Mapping[str, Any], inputs: list[dict[str, Any]]
+                   ) -> RunOutcome:
+    """The event loop, the results and the results directory of :func:`run_analysis`."""
+    from .backends.condor import Submitted  # noqa: PLC0415
+
     try:
-        res = _execute(analysis, blinded=blinded, threads=effective, backend=backend, opts=opts)
+        res = _execute(analysis, blinded=blinded, threads=threads, backend=backend, opts=opts)
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in _OPTIONAL:
             raise
@@ -388,8 +423,9 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
                          "read before RunGraphs; report this as a bug")
     doc = run_document(analysis, res)
     summary = _results.compute(doc, analysis.options, blinded=blinded)
-    prov = provenance(analysis, blinded=blinded, threads=effective, backend=backend,
-                      n_runs=n_runs, backend_options=_recorded_options(backend, opts))
+    prov = provenance(analysis, blinded=blinded, threads=threads, backend=backend,
+                      n_runs=n_runs, backend_options=_recorded_options(backend, opts),
+                      inputs=inputs)
     histos = {(name, region): out.histos for name, s in res.samples.items()
               for region, out in s.regions.items()}
     table = report.write_results(out_dir, doc=doc, summary=summary, provenance=prov,

@@ -247,10 +247,19 @@ _CHECKS = [
     "error (and a blinding leak when only one is blind) |",
     "| box constants | a column whose expr is a number (or arithmetic on such columns) is a "
     "*box constant*; a cut using one is a *box cut* |",
-    "| overlapping boxes | the box cuts of `options.signal.region` and of each background's "
-    "`sideband_region` must not both pass anywhere in the plane, nor those of its "
-    "`extrapolation.numerator_region` and `denominator_region`; they are evaluated on every cell "
-    "of the grid the constants cut the plane into |",
+    "| blind box | `options.blind_box` names the cut that defines the blind box (e.g. "
+    "`box_signal`); it must compare selection columns (the *box columns*) with constants only. "
+    "An analysis with `options.signal.region` must declare it, and the signal region must "
+    "contain that cut. While blinded, data events inside the box are removed where the data are "
+    "read (docs/method.md, Blinding) |",
+    "| blinding | `options.blinded` may only be `true`: a configuration cannot unblind; "
+    "`nutag run --unblind` is the only way |",
+    "| side-bands outside the box | each background's `sideband_region` must provably select "
+    "no point of the blind box, decided on the box columns alone from the region's terms that "
+    "compare them with constants; a side-band that cannot be decided is an error |",
+    "| overlapping boxes | the box cuts of each background's "
+    "`extrapolation.numerator_region` and `denominator_region` must not both pass anywhere in "
+    "the plane; they are evaluated on every cell of the grid the constants cut the plane into |",
     "| empty boxes | the box cuts of those regions must admit at least one point (each lower "
     "edge below its upper edge) |",
     "| blind signal region | `options.signal.region` must be `blind: true` |",

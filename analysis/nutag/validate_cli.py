@@ -158,6 +158,7 @@ def add_display_parser(sub: Sub) -> argparse.ArgumentParser:
 
 def _display(args: argparse.Namespace) -> list[Path]:
     """Resolve what to draw and draw it; returns the files written."""
+    from nutag.blinding import blind_box_of
     from nutag.config import load_analysis
     from nutag.cpp import load_cpp
     from nutag.display import draw_event, load_event, select_entries
@@ -176,6 +177,8 @@ def _display(args: argparse.Namespace) -> list[Path]:
     load_cpp()
     analysis = load_analysis(config or DEFAULT_CONFIG, check_result_options=False)
     boxes = boxes_from_selection(analysis.selection) or {}
+    # data beyond an unblinded run's candidates are read blind: the box removed at the source
+    box = blind_box_of(analysis.selection, analysis.options, analysis.file)
     out = args.output or (args.results_dir / "displays" if args.results_dir else Path("displays"))
     written: list[Path] = []
 
@@ -191,13 +194,17 @@ def _display(args: argparse.Namespace) -> list[Path]:
             written += draw_event(ev, out, box_dlkr=boxes.get("box_dlkr_sr"))
     if args.sample is not None:
         s = sample(args.sample)
+        if s.kind == "data" and box is None:
+            raise NutagError(f"{analysis.file} declares no blind box (options.blind_box), so "
+                             f"data events of sample {s.name!r} cannot be displayed blind; "
+                             "declare it, or display the candidates of an unblinded run")
         entries = list(args.entry or [])
         if args.region:
-            entries += select_entries(s, analysis.selection, args.region, args.count)
+            entries += select_entries(s, analysis.selection, args.region, args.count, box)
         if not entries:
             raise NutagError("give --entry N or --region NAME with --sample")
         for e in entries:
-            written += draw_event(load_event(s, analysis.selection, entry=e), out,
+            written += draw_event(load_event(s, analysis.selection, entry=e, blind_box=box), out,
                                   box_dlkr=boxes.get("box_dlkr_sr"))
     elif args.results_dir is None:
         raise NutagError("give a results directory or --sample NAME --entry N")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import graph as _graph
+from ..blinding import blind_box_of
 from ..graph import DataFrameFactory, SampleGraph, build_graph
 
 log = logging.getLogger("nutag.backends")
@@ -37,11 +38,14 @@ GraphBuilder = Callable[..., SampleGraph]
 
 def default_builder(analysis: Any, sample: Any, *, blinded: bool,
                     make_df: DataFrameFactory | None = None) -> SampleGraph:
-    """Book what the YAML says for one sample, with nutag's C++ helpers declared first."""
+    """Book what the YAML says for one sample, with nutag's C++ helpers declared first; a
+    blinded data sample starts without its blind box, as in every builder."""
     from ..cpp import load_cpp  # noqa: PLC0415 (ROOT only when a graph is built)
 
     return build_graph(sample, analysis.selection, blinded=blinded, declare=load_cpp,
-                       make_df=make_df)
+                       make_df=make_df,
+                       blind_box=blind_box_of(analysis.selection, analysis.options,
+                                              analysis.file))
 
 
 def resolve_builder(spec: str | GraphBuilder | None) -> GraphBuilder:
