@@ -155,11 +155,17 @@ def test_stale_temporaries_of_a_killed_run_are_removed(good: tuple[Path, Path],
 
 def test_second_run_replaces_the_results_directory_atomically(good: tuple[Path, Path],
                                                               tmp_path: Path) -> None:
-    """A rerun over an existing results directory replaces it whole: nothing stale survives."""
+    """A rerun over an existing results directory replaces what nutag wrote there: nothing
+    stale of nutag's survives (what nutag did not write is kept: tests/test_report.py)."""
+    from nutag.results_dir import MANIFEST_FILE
+
     cfg, previous = good
     out = tmp_path / "results"
     shutil.copytree(previous, out)
     (out / "plane_old_sample.png").write_text("stale plot of a sample that no longer exists")
+    manifest = json.loads((out / MANIFEST_FILE).read_text())  # as an earlier run had written it
+    manifest["written_by_nutag"].append("plane_old_sample.png")
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest))
     rt.nutag("-q", "run", str(cfg), "--threads", "1", "--output", str(out), check=True)
     assert not (out / "plane_old_sample.png").exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in previous.iterdir())

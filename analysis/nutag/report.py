@@ -11,19 +11,12 @@ directory alone, without reading an event.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import datetime
 import json
 import logging
 import math
-import os
-import re
 import shutil
-import signal
-import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,12 +26,14 @@ from . import results as _results
 from .config import Selection
 from .errors import NutagError
 from .observation import published_numbers
+from .results_dir import (RESULTS_FILE, carry_over, check_output_dir, make_tmp, output_lock,
+                          remove_stale_temporaries, resolve, swap_in, terminate_as_interrupt,
+                          write_manifest)
 from .variations import systematic_markdown
 
 log = logging.getLogger("nutag.report")
 
 HISTO_FILE = "histograms.root"
-RESULTS_FILE = "results.json"
 #: columns of the selection holding the box edges (single source of the numbers)
 BOX_COLUMNS = ("box_m2_sr", "box_m2_sb_lo", "box_m2_sb_hi", "box_dlkr_sr", "box_dlkr_sb_lo",
                "box_dlkr_sb_hi")
@@ -381,140 +376,6 @@ def read_histograms(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-_RENAME_EXCHANGE = 2  # linux/fs.h
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
-    return rc == 0
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM for the few system calls that swap the directories in.
-
-    Python runs handlers between bytecodes of the main thread, so a handler that only records
-    the signal makes the swap all-or-nothing; the interrupt is raised right after it.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    sigs = [signal.SIGINT, signal.SIGTERM]
-    old = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in sigs}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-        if caught:
-            raise KeyboardInterrupt(f"signal {caught[0]} received while writing results")
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """While a temporary directory exists, SIGTERM unwinds like Ctrl-C (so it is removed)."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt("SIGTERM")
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
-def _swap_in(tmp: Path, out_dir: Path) -> None:
-    """Put the complete tmp dir in place of out_dir: atomically where the kernel can (Linux
-    renameat2), else by two renames with signals held. The old one is removed afterwards."""
-    with _signals_deferred():
-        if out_dir.exists() and _exchange(tmp, out_dir):
-            old: Path | None = tmp
-        else:
-            old = None
-            if out_dir.exists():
-                old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-                os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-_TMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-.*)?\Z")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_temporaries(out_dir: Path) -> list[Path]:
-    """Remove hidden temporaries next to out_dir left by a run that was killed (SIGKILL, power
-    cut): ``.<name>.tmp-<pid>-*`` / ``.<name>.old-<pid>`` whose process no longer exists."""
-    removed = []
-    parent = out_dir.parent
-    if not parent.is_dir():
-        return removed
-    for p in parent.iterdir():
-        m = _TMP_NAME.match(p.name)
-        if m and m.group("name") == out_dir.name and not _pid_alive(int(m.group("pid"))):
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
-            log.info("removed %s, left by an interrupted run", p)
-    return removed
-
-
-def check_output_dir(out_dir: Path) -> Path:
-    """Fail early (before any event is read) if ``out_dir`` cannot become a results directory.
-
-    nutag replaces its results directory as a whole, so it refuses to replace anything that is
-    not a results directory (an existing non-empty directory without results.json, a file).
-    """
-    out_dir = Path(out_dir)
-    hint = "choose another --output, or remove it first if it is really yours to replace"
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NutagError(f"output {out_dir} exists and is not a directory; {hint}")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / RESULTS_FILE).is_file():
-        raise NutagError(f"output directory {out_dir} exists, is not empty and is not a nutag "
-                         f"results directory (no {RESULTS_FILE}); nutag would replace it as a "
-                         f"whole, so it refuses; {hint}")
-    blocker = next((p for p in out_dir.parents if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise NutagError(f"cannot write the results directory {out_dir}: {blocker} is a file, "
-                         "not a directory; choose a writable --output")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent)
-        os.rmdir(probe)
-    except OSError as exc:
-        raise NutagError(f"cannot write the results directory {out_dir}: "
-                         f"{exc.strerror or exc} ({exc.filename or out_dir.parent}); choose a "
-                         "writable --output (e.g. on your own disk space)") from None
-    return out_dir
-
-
-def _make_tmp(out_dir: Path) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-",
-                                 dir=out_dir.parent))
-
-
 def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
     """Tables, cutflows and plots into ``out`` from stored inputs; returns the summary table."""
     from . import plots  # noqa: PLC0415 (ROOT graphics)
@@ -547,15 +408,17 @@ def write_results(out_dir: Path, *, doc: Mapping[str, Any], summary: Mapping[str
     out_dir = check_output_dir(Path(out_dir))
     remove_stale_temporaries(out_dir)
     provenance = complete_provenance(provenance, doc)
-    with _terminate_as_interrupt():
-        tmp = _make_tmp(out_dir)
+    with terminate_as_interrupt():
+        tmp = make_tmp(out_dir)
         try:
             stored = {"doc": doc, "options": options, "boxes": boxes, "provenance": provenance,
                       "summary_at_run": dict(summary)}
             _cutflow.atomic_write(tmp / RESULTS_FILE, _json(stored))
             write_histograms(tmp / HISTO_FILE, histograms, provenance)
             table = _render(tmp, stored, histograms)
-            _swap_in(tmp, out_dir)
+            write_manifest(tmp)
+            carry_over(out_dir, tmp)
+            swap_in(tmp, out_dir)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise NutagError(f"cannot write the results into {out_dir}: {exc}; check the disk "
@@ -570,9 +433,15 @@ def write_results(out_dir: Path, *, doc: Mapping[str, Any], summary: Mapping[str
 def report_from_dir(results_dir: Path) -> str:
     """Remake summary, cutflows and plots from results.json + histograms.root (no events).
 
-    The new directory is swapped in atomically, like a run's.
+    The new directory is swapped in atomically, like a run's; what nutag did not write there
+    (a projection, displays, notes) is kept.
     """
-    results_dir = Path(results_dir)
+    results_dir = resolve(Path(results_dir))
+    with output_lock(results_dir):
+        return _report_locked(results_dir)
+
+
+def _report_locked(results_dir: Path) -> str:
     stored_path = results_dir / RESULTS_FILE
     if not stored_path.is_file():
         raise NutagError(f"{stored_path} not found: {results_dir} is not a nutag results "
@@ -589,13 +458,15 @@ def report_from_dir(results_dir: Path) -> str:
     histograms = read_histograms(results_dir / HISTO_FILE)
     stored.setdefault("boxes", None)
     remove_stale_temporaries(results_dir)
-    with _terminate_as_interrupt():
-        tmp = _make_tmp(results_dir)
+    with terminate_as_interrupt():
+        tmp = make_tmp(results_dir)
         try:
             shutil.copy2(stored_path, tmp / RESULTS_FILE)
             shutil.copy2(results_dir / HISTO_FILE, tmp / HISTO_FILE)
             table = _render(tmp, stored, histograms)
-            _swap_in(tmp, results_dir)
+            write_manifest(tmp)
+            carry_over(results_dir, tmp)
+            swap_in(tmp, results_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
