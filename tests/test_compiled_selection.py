@@ -328,3 +328,20 @@ def test_compile_mode() -> None:
     assert compiled.compile_mode("ON") == "on"
     with pytest.raises(ValueError, match="NUTAG_COMPILE"):
         compiled.compile_mode("sometimes")
+
+
+def test_regression_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypatch) -> None:
+    """A truncated library in the cache crashed every rerun with a bus error until it was
+    deleted by hand; its digest no longer matches, so it is rebuilt."""
+    import ctypes
+
+    from nutag import compiled
+
+    monkeypatch.setattr(compiled, "cache_dir", lambda: tmp_path)
+    src = '// cache test\nextern "C" int nutag_cache_test_answer() { return 42; }\n'
+    lib = compiled.build(src)
+    runs = compiled.compiler_runs
+    assert compiled.build(src) == lib and compiled.compiler_runs == runs  # from the cache
+    lib.write_bytes(lib.read_bytes()[:200])  # a disk that filled up, a copy cut short
+    assert compiled.build(src) == lib and compiled.compiler_runs == runs + 1
+    assert ctypes.CDLL(str(lib)).nutag_cache_test_answer() == 42

@@ -785,6 +785,33 @@ def _publish(tmp: str, path: Path, mode: int) -> None:
 compiler_runs = 0
 
 
+def _digest_file(lib: Path) -> Path:
+    return lib.with_suffix(".sha256")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _intact(lib: Path) -> bool:
+    """Whether a cached library is the one the compiler wrote: its SHA-256 matches the digest
+    recorded beside it. Why: loading a truncated or overwritten shared library crashes the
+    process (a bus error) on every run until someone deletes it by hand; a damaged one is
+    rebuilt instead."""
+    try:
+        ok = _digest_file(lib).read_text().strip() == _sha256(lib)
+    except OSError:
+        ok = False
+    if not ok:
+        log.warning("the cached selection library %s is damaged or has no digest: rebuilding it",
+                    lib)
+    return ok
+
+
 def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = False) -> Path:
     """The shared library of ``source``, from the cache or compiled into it. The cache key is
     :meth:`Toolchain.library_key`: sources differing only in ``#line`` share one library.
@@ -802,7 +829,7 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
     tc = tc or toolchain()
     out_dir = cache_dir()
     lib = out_dir / f"nutag_sel_{tc.library_key(source)[:32]}.so"
-    if lib.is_file():
+    if lib.is_file() and _intact(lib):
         return lib
     src = lib.with_suffix(".cxx")
     # a failure is remembered for this exact source: its error names this source's file:line
@@ -826,6 +853,7 @@ def build(source: str, tc: Toolchain | None = None, *, reuse_failure: bool = Fal
                 atomic_write(failed, f"{first}\n{r.stderr}", mode=0o644)
             raise CompileError(f"compiling the selection failed ({src}):\n{r.stderr[-4000:]}",
                                first)
+        atomic_write(_digest_file(lib), _sha256(Path(tmp)), mode=0o644)
         _publish(tmp, lib, 0o755)
     finally:
         Path(tmp).unlink(missing_ok=True)
