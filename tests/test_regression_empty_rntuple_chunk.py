@@ -36,3 +36,31 @@ def test_empty_chunks_are_merged_away(tmp_path, output_format: str) -> None:
     assert P.count_entries(root, os.fspath(res["nothing"].path)) == (0, output_format)
     cols = {str(c) for c in root.RDataFrame(P.TREE, res["nothing"].path).GetColumnNames()}
     assert cols == set(P.schema_columns("data"))
+
+
+def test_regression_empty_rntuple_mc_sample_is_analysed(tmp_path) -> None:
+    """An MC sample whose RNTuple has no entry (``nutag simulate --events 3`` writes one for a
+    rare stream) crashed the analysis in ROOT's RNTuple data source (SIGSEGV, rc 139); now it
+    runs, and the sample contributes zero events."""
+    import json
+
+    import _robust_toy as rt
+    import toy_samples
+
+    samples = rt.write_toy(tmp_path / "toy", n=300)
+    toy_samples.to_rntuple(tmp_path / "toy")
+    root = P.worker_init()
+    overlay = tmp_path / "toy" / "overlay.root"
+    opts = root.RDF.RSnapshotOptions()
+    opts.fOutputFormat = root.RDF.ESnapshotOutputFormat.kRNTuple
+    empty = tmp_path / "toy" / "overlay_empty.root"
+    root.RDataFrame("nutag", str(overlay)).Filter("false").Snapshot("nutag", str(empty), "", opts)
+    empty.replace(overlay)
+    assert P.count_entries(root, os.fspath(overlay)) == (0, "rntuple")
+    cfg = rt.write_config(tmp_path, samples)
+    out = tmp_path / "results"
+    rt.nutag("-q", "run", str(cfg), "--threads", "1", "--output", str(out), check=True)
+    cutflows = json.loads((out / "cutflows.json").read_text())
+    rows = cutflows["overlay"]["regions"]["signal"]
+    assert rows[0]["raw"] == 0 and rows[-1]["raw"] == 0
+    assert cutflows["kmu2"]["regions"]["kmu2_norm"][0]["raw"] == 300

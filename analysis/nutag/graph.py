@@ -165,15 +165,58 @@ class SampleGraph:
     variations: dict[str, Any] = field(default_factory=dict)
     #: the fused kernel reads its inputs itself (RNTuple views), not through RDataFrame
     direct_read: bool = False
+    #: makes the node every region starts from: the dataframe with the selection's columns,
+    #: after the blind-box veto for blinded data (what an interactive user may book on)
+    make_source: Callable[[], Any] | None = field(default=None, repr=False)
+
+    @property
+    def source(self) -> Any:
+        """The node every region of this sample starts from (blinded data: the box removed)."""
+        return self.make_source() if self.make_source is not None else self.df
 
 
 def default_dataframe(sample: Sample) -> Any:
-    """One local RDataFrame over all files of the sample (TTree or RNTuple alike)."""
+    """One local RDataFrame over all files of the sample (TTree or RNTuple alike).
+
+    Empty RNTuples are left out of the chain, and a sample whose files are all empty RNTuples
+    becomes an empty dataframe with the same columns (:func:`empty_like_rntuple`): ROOT 6.40's
+    RNTuple data source crashes (SIGSEGV in ``RNTupleDS``, building the sample info) on an
+    RNTuple with no entry, and ``nutag simulate`` writes one when no event passes its
+    preselection. An empty TTree is read as it is.
+    """
     ROOT = import_root()
+    kept = [f for f in sample.files if _rntuple_entries(ROOT, f, sample.tree) != 0]
+    if sample.files and not kept:
+        log.warning("sample %s: every file is an empty RNTuple; booked on an empty dataframe "
+                    "with its columns", sample.name)
+        return empty_like_rntuple(ROOT, sample.files[0], sample.tree)
     files = ROOT.std.vector["std::string"]()
-    for f in sample.files:
+    for f in kept:
         files.push_back(f)
     return ROOT.RDataFrame(sample.tree, files)
+
+
+def _rntuple_entries(ROOT: Any, path: str, name: str) -> int | None:
+    """Entries of the RNTuple ``name`` in ``path``; None if it holds a TTree (or is unreadable:
+    RDataFrame then reports the file itself)."""
+    f = ROOT.TFile.Open(path)
+    try:
+        key = f.GetKey(name) if f and not f.IsZombie() else None
+        if key is None or key.GetClassName() != "ROOT::RNTuple":
+            return None
+    finally:
+        if f:
+            f.Close()
+    return int(ROOT.RNTupleReader.Open(name, path).GetNEntries())
+
+
+def empty_like_rntuple(ROOT: Any, path: str, name: str) -> Any:
+    """A dataframe of no entry with the columns (names and types) of the RNTuple in ``path``."""
+    desc = ROOT.RNTupleReader.Open(name, path).GetDescriptor()
+    df = ROOT.RDF.AsRNode(ROOT.RDataFrame(0))
+    for top in desc.GetTopLevelFields():
+        df = ROOT.RDF.AsRNode(df.Define(str(top.GetFieldName()), f"{top.GetTypeName()}{{}}"))
+    return df
 
 
 _DIAG = re.compile(r"^input_line_\d+:\d+:\d+:\s*")
