@@ -583,3 +583,33 @@ def test_regression_damaged_bytes_inside_an_input_file_name_the_files(case: Case
     assert f"sample data ({samples}:{case.line_of(samples, 'data_damaged')}): {bad}" in err
     assert "re-copy or re-produce the damaged file" in err
     _no_results(out)
+
+
+def test_regression_integer_division_by_zero_names_the_cut(case: Case) -> None:
+    """A cut dividing an integer by zero died with SIGFPE, naming the cut only in a gdb frame;
+    now the process still ends on the signal (136) but says which YAML expressions divide."""
+    old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
+    sel = case.selection("nutag.yaml", old, 'expr: "10 / lav_n_intime > 1 || sav_n_intime == 0"')
+    line = case.line_of(sel, "  photon_veto:")  # the cut's line in the YAML
+    proc = rt.nutag("run", str(case.config(nutag=sel)), "--threads", "1", "--output",
+                    str(case.work / "results"))
+    assert proc.returncode == 136, proc.stderr[-3000:]
+    assert "arithmetic fault (SIGFPE: an integer division or remainder by zero)" in proc.stderr
+    assert f"{sel}:{line}: cuts.photon_veto: `10 / lav_n_intime > 1 || sav_n_intime == 0`" \
+        in proc.stderr
+    assert "Fix: guard the divisor" in proc.stderr
+    _no_results(case.work / "results")
+
+
+def test_regression_exception_in_a_cut_names_the_yaml_line(case: Case) -> None:
+    """``lkr_e.at(3)`` on an event with fewer clusters gave a raw traceback without the YAML
+    line; the exception is rethrown naming the file, line and cut (jitted here; compiled:
+    tests/test_compiled_selection.py)."""
+    old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
+    sel = case.selection("nutag.yaml", old, 'expr: "lkr_e.at(3) > -1.0"')
+    line = case.line_of(sel, "  photon_veto:")
+    err, out = case.run(case.config(nutag=sel), subprocess=True)
+    assert f"a YAML expression failed during the event loop: {sel}:{line}: cuts.photon_veto:" \
+        in err, err[-3000:]
+    assert "Fix: guard the expression" in err
+    _no_results(out)

@@ -345,3 +345,21 @@ def test_regression_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypa
     lib.write_bytes(lib.read_bytes()[:200])  # a disk that filled up, a copy cut short
     assert compiled.build(src) == lib and compiled.compiler_runs == runs + 1
     assert ctypes.CDLL(str(lib)).nutag_cache_test_answer() == 42
+
+
+def test_regression_exception_in_a_compiled_cut_names_the_yaml_line(
+        toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception thrown by a compiled cut (``straw_charge.at(5)`` on a shorter vector)
+    reached Python as a bare ROOT exception; it now names the YAML file, line and cut."""
+    from nutag.errors import NutagError
+    from nutag.run import run
+
+    sel = _small(tmp_path, extra_cut='far: {expr: "straw_charge.at(5) > -9"}',
+                 extra_region=", far")
+    with pytest.raises(NutagError) as err:
+        monkeypatch.setenv("NUTAG_COMPILE", "on")
+        g = graph.build_graph(_mc_sample(toy), config.load_selection([sel]), blinded=False,
+                              declare=cpp.load_cpp)
+        run([g], 1)
+    assert f"a YAML expression failed during the event loop: {sel}:8: cuts.far: " \
+           "RVecN::at: size is" in str(err.value)

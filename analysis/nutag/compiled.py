@@ -70,7 +70,7 @@ from typing import Any
 
 from .cutflow import atomic_write
 from .errors import NutagError
-from .expressions import CPP_NAMES, expression_names
+from .expressions import CPP_NAMES, expression_names, guard_catch
 from .rootenv import import_root
 from .yamlio import Loc
 
@@ -81,7 +81,7 @@ MODES = ("auto", "on", "off")
 #: --cflags`` of the wheel), position-independent code for a shared library
 FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "8"
+GENERATOR_VERSION = "9"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -386,11 +386,14 @@ class _Writer:
         for line in lines:
             self.lines.extend(line.split("\n"))
 
-    def expression(self, loc: Loc, head: str, expr: str) -> None:
+    def expression(self, loc: Loc, head: str, expr: str, key: str) -> None:
         """``head`` + the YAML expression as a function body, with compiler errors inside it
-        reported at the YAML file and line."""
+        reported at the YAML file and line, and exceptions it throws in the event loop
+        rethrown naming them and ``key`` (:func:`nutag.expressions.guard_catch`; free when
+        nothing is thrown)."""
         body = expr if _RETURN.search(expr) else f"return {expr}"
-        self.add(head, f"#line {int(loc.line)} {_cpp_string(str(loc.file))}", body, ";}")
+        self.add(head, "try {", f"#line {int(loc.line)} {_cpp_string(str(loc.file))}", body,
+                 f";{guard_catch(f'{loc.file}:{loc.line}: {key}')}", "}")
         self.add(f"#line {len(self.lines) + 2} {_cpp_string(GENERATED_NAME)}")
 
     def text(self) -> str:
@@ -425,13 +428,15 @@ def generate(p: Plan, *, origin: str = "") -> str:
     for s, segment in enumerate(p.segments):
         for i, item in enumerate(segment):
             fn = fnames[item.name] = f"nutag_col_{s}_{i}_{item.name}"
-            w.expression(item.loc, f"auto {fn}({_signature(item)}) {{", item.expr)
+            w.expression(item.loc, f"auto {fn}({_signature(item)}) {{", item.expr,
+                         f"columns.{item.name}")
             args = ", ".join(f"std::declval<{t}&>()" for _, t in item.params)
             w.add(f"using T_{item.name} = std::decay_t<decltype({fn}({args}))>;", "")
     cut_names = list(p.cuts)
     for i, name in enumerate(cut_names):
         item = p.cuts[name]
-        w.expression(item.loc, f"auto nutag_cut_{i}_{name}({_signature(item)}) {{", item.expr)
+        w.expression(item.loc, f"auto nutag_cut_{i}_{name}({_signature(item)}) {{", item.expr,
+                     f"cuts.{name}")
         w.add("")
     # a fused library books its columns and cuts through the kernel only: no node-per-cut
     # entry points are instantiated (the RDataFrame templates are most of the compile time)

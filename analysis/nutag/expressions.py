@@ -301,3 +301,27 @@ def common_point(exprs: Iterable[str], constants: Mapping[str, float],
         except (ArithmeticError, TypeError):
             continue
     return False
+
+
+#: how an exception thrown inside a YAML expression during the event loop starts its message
+#: (nutag.run recognises it and names the expression instead of the input files)
+EXPRESSION_ERROR = "nutag expression error: "
+
+
+def guard_catch(where: str) -> str:
+    """The C++ handler closing ``try { <expression> }``: an exception thrown by the expression
+    (``lkr_e.at(3)`` on a shorter vector, a helper's range check) is rethrown with the YAML
+    file, line and key in front of its message, so the error after the loop names the
+    expression instead of a frame inside ROOT."""
+    text = '"' + (EXPRESSION_ERROR + where + ": ").replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return ("} catch (const std::exception& nutag_e_) { "
+            f"throw std::runtime_error(std::string({text}) + nutag_e_.what()); }}")
+
+
+def guarded_jit_expression(expr: str, where: str) -> str:
+    """A jitted column or cut expression whose exceptions name ``where`` (:func:`guard_catch`).
+
+    Written as a ``return`` of an immediately called lambda: RDataFrame then takes the string
+    as a function body as it is, and the lambda sees the same column names."""
+    body = expr if re.search(r"\breturn\b", expr) else f"return {expr};"
+    return f"return [&]() {{ try {{ {body} {guard_catch(where)} }}();"

@@ -21,6 +21,8 @@ from .blinding import BLIND_VETO, BlindBox
 from .compiled import CutTree
 from .config import (Binning, ConfigError, Cut, Histogram, Loc, Sample, Selection,
                      check_expressions)
+from .expressions import guarded_jit_expression
+from .fpe_guard import dividing_expressions
 from .rootenv import capture_stderr, import_root
 
 if TYPE_CHECKING:
@@ -165,6 +167,9 @@ class SampleGraph:
     variations: dict[str, Any] = field(default_factory=dict)
     #: the fused kernel reads its inputs itself (RNTuple views), not through RDataFrame
     direct_read: bool = False
+    #: the sample's YAML expressions that divide, "file:line: key: `expr`" (named if the loop
+    #: stops on an integer division by zero: nutag.fpe_guard)
+    dividing: list[str] = field(default_factory=list)
     #: makes the node every region starts from: the dataframe with the selection's columns,
     #: after the blind-box veto for blinded data (what an interactive user may book on)
     make_source: Callable[[], Any] | None = field(default=None, repr=False)
@@ -231,6 +236,11 @@ def _diagnostics(text: str, limit: int = 3) -> str:
             if msg not in seen:
                 seen.append(msg)
     return "; ".join(seen[:limit])
+
+
+def _guarded(expr: str, loc: Loc, key: str) -> str:
+    """A YAML expression as jitted, its exceptions in the loop naming ``loc`` and ``key``."""
+    return guarded_jit_expression(expr, f"{loc.file}:{loc.line}: {key}")
 
 
 def _jit(call: Callable[[], Any], loc: Loc, key: str, what: str) -> Any:
@@ -317,7 +327,8 @@ def _book_node_per_cut(ROOT: Any, aot: Any, node: Any, regions: list[Any],
                 if aot is not None and aot.has_cut(cut_name):
                     nxt = aot.filter(cur, cut_name)
                 else:
-                    nxt = _jit(lambda n=cur, c=cut: n.Filter(c.expr, c.name), cut.loc,
+                    guarded = _guarded(cut.expr, cut.loc, f"cuts.{cut.name}")
+                    nxt = _jit(lambda n=cur, c=cut, g=guarded: n.Filter(g, c.name), cut.loc,
                                f"cuts.{cut.name}", f"cut expression {cut.expr!r}")
                 row = book_cutflow_row(ROOT, cut_name, nxt, mode, aot)
                 booked += row.results
@@ -419,7 +430,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         return n.Define(col.name, col.expr)
 
     def jit_column(n: Any, col: Any) -> Any:
-        return _jit(lambda: n.Define(col.name, col.expr), col.loc, f"columns.{col.name}",
+        return _jit(lambda: n.Define(col.name, _guarded(col.expr, col.loc, f"columns.{col.name}")),
+                    col.loc, f"columns.{col.name}",
                     f"column expression {col.expr!r}")
 
     def jit_step(n: Any, name: str) -> Any:
@@ -548,7 +560,14 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
                        sources, direct_read=fused and aot.direct_read,
-                       make_source=make_source)
+                       make_source=make_source,
+                       dividing=dividing_expressions(
+                           [(f"{c.loc.file}:{c.loc.line}: columns.{c.name}", c.expr)
+                            for c in selection.columns.values() if kind in c.kinds]
+                           + [(f"{c.loc.file}:{c.loc.line}: cuts.{c.name}", c.expr)
+                              for c in selection.cuts.values() if kind in c.kinds]
+                           + [(f"{wloc.file}:{wloc.line}: samples.{sample.name}.weight",
+                               wexpr)]))
 
 
 def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False) -> int:

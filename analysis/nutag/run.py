@@ -23,6 +23,8 @@ from typing import Any
 
 from . import cutflow as _cutflow
 from .errors import NutagError
+from .expressions import EXPRESSION_ERROR
+from .fpe_guard import fpe_named
 from .graph import SampleGraph
 from .rootenv import import_root
 
@@ -96,8 +98,10 @@ def _run_local(graphs: list[SampleGraph], threads: int) -> None:
     booked = [ptr for g in graphs for ptr in g.booked]
     log.info("running %d results of %d samples in one event loop", len(booked), len(graphs))
     if booked:
+        suspects = [s for g in graphs for s in g.dividing]
         try:
-            ROOT.RDF.RunGraphs(booked)
+            with fpe_named(suspects):
+                ROOT.RDF.RunGraphs(booked)
         except Exception as exc:  # noqa: BLE001 - cppyy raises ROOT's C++ exceptions as these
             raise loop_error(graphs, exc) from None
 
@@ -115,13 +119,19 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
     Why: a damaged input file (e.g. bytes overwritten inside it) opens and passes every check
     before the loop, then stops the loop with a ROOT message that names no file.
     """
+    message = _root_message(exc)
+    if EXPRESSION_ERROR in message:
+        where = message[message.index(EXPRESSION_ERROR) + len(EXPRESSION_ERROR):]
+        return NutagError(f"a YAML expression failed during the event loop: {where}. Fix: "
+                          "guard the expression (e.g. an index checked against the size, as "
+                          "nutag::at_or does, or a divisor checked against zero)")
     read = []
     for g in graphs:
         files = list(g.sample.files) if g.sample is not None else []
         shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         where = (f" ({g.sample.loc.file}:{g.sample.loc.line})" if g.sample is not None else "")
         read.append(f"sample {g.name}{where}: {shown or 'its dataframe'}")
-    return NutagError(f"the event loop stopped on an error (ROOT: {_root_message(exc)}) while "
+    return NutagError(f"the event loop stopped on an error (ROOT: {message}) while "
                       f"reading {'; '.join(read)}. Fix: a damaged input "
                       "file stops the loop like this: re-copy or re-produce the damaged file "
                       "(nutag simulate); to find it, run a configuration listing one file at a "
