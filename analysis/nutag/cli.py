@@ -135,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     from nutag.backends.condor import add_condor_parser
     from nutag.validate_cli import (add_closure_parser, add_display_parser, add_project_parser,
-                                    add_validate_parser)
+                                    add_toys_parser, add_validate_parser)
 
     for add in (add_closure_parser, add_project_parser, add_display_parser, add_validate_parser,
-                add_condor_parser):
+                add_condor_parser, add_toys_parser):
         add(sub)
     return parser
 

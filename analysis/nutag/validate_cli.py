@@ -1,9 +1,9 @@
-"""Command-line registration of the validation tools: closure, project, display, validate.
+"""Command-line registration of the validation tools: closure, project, display, validate, toys.
 
 The lead wires these into ``nutag.cli``'s sub-parsers::
 
     from nutag.validate_cli import (add_closure_parser, add_display_parser,
-                                    add_project_parser, add_validate_parser)
+                                    add_project_parser, add_toys_parser, add_validate_parser)
 
 Each ``_cmd_*`` calls a computing function and prints its result (computing and printing are
 kept apart). ``python -m nutag.validate_cli COMMAND ...`` runs them stand-alone.
@@ -130,6 +130,54 @@ def _cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- toys
+def add_toys_parser(sub: Sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "toys", help="pseudo-experiments: coverage of the background estimate, P(n | b), outcomes",
+        description="Draw an ensemble of pseudo-data sets from a results directory's booked MC "
+                    "(no event loop): Poisson side-band and signal-box counts around the "
+                    "MC-truth expectations, extrapolation factors from their MC statistics. "
+                    "Each toy is analysed as nutag analyses data. Reports the distribution and "
+                    "coverage of the background estimate, P(n | b), the fraction of toys with "
+                    "a signal-box event, and where the published outcome (one event in each "
+                    "side-band, one candidate) and this run's side-band counts sit.",
+        epilog="examples:\n  nutag toys results/default\n"
+               "  nutag toys results/default --n 5000 --seed 7 --output /tmp/toys\n"
+               "  nutag toys results/default --integrated 1000   (about 45 s)\n\n"
+               "outputs: toys.json, toys.md, toys_background.png, toys_p_b.png, toys_counts.png",
+        formatter_class=RAW)
+    p.add_argument("results_dir", nargs="?", type=Path, default=Path("results/default"),
+                   help="results directory of `nutag run` (default: results/default)")
+    p.add_argument("--n", type=positive_int, default=None,
+                   help="number of pseudo-experiments (default 1000)")
+    p.add_argument("--seed", type=int, default=None, help="seed of numpy's generator "
+                   "(default: a fixed number, so the ensemble is reproducible)")
+    p.add_argument("--integrated", type=int, default=None,
+                   help="toys whose integrated probabilities are computed, about 0.05 s each "
+                        "(default 200, the first ones)")
+    p.add_argument("--output", type=Path, default=None,
+                   help="output directory (default: RESULTS_DIR/toys)")
+    p.add_argument("--no-plots", action="store_true", help="JSON and Markdown only (no ROOT)")
+    p.set_defaults(func=_cmd_toys)
+    return p
+
+
+def _cmd_toys(args: argparse.Namespace) -> int:
+    from nutag import toys
+    from nutag.toys_report import toys_markdown, write_toys
+
+    doc = toys.toys_document(
+        args.results_dir, n_toys=args.n or toys.DEFAULT_TOYS,
+        seed=toys.DEFAULT_SEED if args.seed is None else args.seed,
+        n_integrated=toys.DEFAULT_INTEGRATED if args.integrated is None
+        else max(args.integrated, 0))
+    out = args.output or args.results_dir / "toys"
+    write_toys(out, doc, plots=not args.no_plots)
+    print(toys_markdown(doc))
+    print(out)
+    return 0
+
+
 # --------------------------------------------------------------------------- display
 def add_display_parser(sub: Sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -252,10 +300,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry: ``python -m nutag.validate_cli {closure,project,display,validate} ...``."""
+    """Stand-alone entry: ``python -m nutag.validate_cli COMMAND ...`` (the commands above)."""
     parser = argparse.ArgumentParser(prog="nutag")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_closure_parser, add_project_parser, add_display_parser, add_validate_parser):
+    for add in (add_closure_parser, add_project_parser, add_display_parser, add_validate_parser,
+                add_toys_parser):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
