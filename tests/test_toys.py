@@ -196,3 +196,21 @@ def test_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 
 def test_missing_results_is_an_error(tmp_path: Path) -> None:
     assert main(["toys", str(tmp_path), "--n", "10"]) == 1
+
+
+def test_validation_page_shows_the_ensemble(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`nutag validate` puts the ensemble of `nutag toys` on the page (docs/validation.md is
+    generated, so a hand-written section would not survive)."""
+    import test_validation as tv
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps(stored_run(blinded=True)))
+    (run / "summary.json").write_text(json.dumps(tv.SUMMARY))
+    assert main(["toys", str(run), "--n", "50", "--seed", "1", "--integrated", "0"]) == 0
+    page = tmp_path / "docs" / "validation.md"
+    assert main(["validate", str(run), "--write", str(page)]) == 0
+    text = page.read_text()
+    assert "## Pseudo-experiments" in text and "50 pseudo-experiments of" in text
+    for name in ("toys_background.png", "toys_p_b.png", "toys_counts.png"):
+        assert (run / "validation" / name).is_file() and name in text

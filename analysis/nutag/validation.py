@@ -156,6 +156,10 @@ def candidate_from_results(results_dir: Path, out_dir: Path) -> dict[str, Any] |
     return cmp.numbers
 
 
+#: the figures of `nutag toys` shown on the page
+TOYS_FIGURES = ("toys_background.png", "toys_p_b.png", "toys_counts.png")
+
+
 def validation_document(results_dir: Path, closure_dir: Path | None = None,
                         out_dir: Path | None = None, repo: Path = REPO_ROOT) -> dict[str, Any]:
     """Every number of the validation page (figures go to out_dir, default RESULTS_DIR/validation)."""
@@ -183,6 +187,13 @@ def validation_document(results_dir: Path, closure_dir: Path | None = None,
                 tmp = out_dir / f".{name}.tmp"
                 shutil.copy2(src, tmp)  # the page's figures live together, next to it
                 os.replace(tmp, out_dir / name)
+    toys = _read_json(results_dir / "toys" / "toys.json")  # `nutag toys RESULTS_DIR`, if run
+    for name in TOYS_FIGURES if toys is not None else ():
+        src = results_dir / "toys" / name
+        if src.is_file():
+            tmp = out_dir / f".{name}.tmp"
+            shutil.copy2(src, tmp)
+            os.replace(tmp, out_dir / name)
     projections = [project.projection_from_summary(summary, reference_n_k=pub["n_kaon_decays"]),
                    project.projection_from_published(pub)]
     project.write_projection(out_dir, projections)
@@ -191,6 +202,7 @@ def validation_document(results_dir: Path, closure_dir: Path | None = None,
             "comparison": comparison_rows(summary, pub), "closure": closure,
             "resolution": resolution, "candidate": candidate_from_results(results_dir, out_dir),
             "projections": projections, "calibration": calibration_choices(repo),
+            "toys": toys,
             "warnings": summary.get("warnings", [])}
 
 
@@ -259,6 +271,15 @@ def validation_markdown(doc: Mapping[str, Any], link_base: Path | None = None) -
         lines.append("_no histograms in the results directory_")
     lines += ["", "## Projection: 1x, 3x (the data NA62 has) and 10x the 2022 sample", "",
               project.projection_markdown(doc["projections"])]
+    if doc.get("toys"):
+        from .toys_report import toys_markdown  # noqa: PLC0415 (numpy and ROOT for the plots)
+
+        figures = Path(doc["figures_dir"])
+        lines += ["", "## Pseudo-experiments", "",
+                  f"_From `nutag toys {doc['results_dir']}`; no event loop._", "",
+                  toys_markdown(doc["toys"]), ""]
+        lines += [f"![{name}]({_rel(str(figures / name), link_base)})" + "\n"
+                  for name in TOYS_FIGURES]
     cal = doc["calibration"]
     lines += ["## Calibration choices of the simulation", "",
               "Parameters marked tuned/calibration in `simulation/default.yaml`:", "",
