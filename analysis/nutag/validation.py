@@ -111,14 +111,14 @@ def comparison_rows(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> list[
 
 
 def calibration_choices(repo: Path = REPO_ROOT) -> dict[str, Any]:
-    """The simulation's tuned/calibration parameters and the docs' Calibration section."""
+    """The simulation's fitted (calibration) parameters and the docs' Calibration section."""
     params, notes = [], []
     sim = repo / "simulation" / "default.yaml"
     in_note = False
     if sim.is_file():
         for line in sim.read_text(encoding="utf-8").splitlines():
             m = re.match(r"^([a-z0-9_]+):\s*([^#]+?)\s*#\s*(.*)$", line)
-            if m and re.search(r"tuned|calibrat|downscal", m.group(3), re.I):
+            if m and re.search(r"\[fit\b|calibrat|downscal", m.group(3), re.I):
                 params.append({"name": m.group(1), "value": m.group(2), "comment": m.group(3)})
             # comment blocks about the calibration, kept verbatim
             is_comment = line.lstrip().startswith("#")
@@ -282,7 +282,8 @@ def validation_markdown(doc: Mapping[str, Any], link_base: Path | None = None) -
                   for name in TOYS_FIGURES]
     cal = doc["calibration"]
     lines += ["## Calibration choices of the simulation", "",
-              "Parameters marked tuned/calibration in `simulation/default.yaml`:", "",
+              "Parameters marked [fit] in `simulation/default.yaml` (the yields they are "
+              "fitted to are calibrated, not predicted):", "",
               "| parameter | value | comment |", "|---|---|---|"]
     lines += [f"| `{p['name']}` | {p['value']} | {p['comment']} |" for p in cal["parameters"]]
     if cal.get("yaml_notes"):

@@ -30,7 +30,7 @@ struct SimConfig {
   double ktag_time_res = 0.070;          // ns [NA62]
   double ktag_sector_prob = 0.85;        // probability a sector fires for a K+ (P(>=5 of 8) ~ 99.5 %) [est]
   double gtk_momentum_res = 0.002;       // relative [NA62]
-  double gtk_angle_res = 11.3e-6;        // rad per plane = 16 urad (space angle) / sqrt2 [NA62, tuned]
+  double gtk_angle_res = 11.3e-6;        // rad per plane = 16 urad / sqrt2 [NA62, read as the space angle]
   double gtk_position_res = 0.10;        // mm at GTK3 (300 um pixels / sqrt(12)) [est]
   double gtk_time_res = 0.100;           // ns [NA62]
   double gtk_mistag_prob = 0.01;         // wrong GTK track associated (pile-up beam particle) [est]
@@ -38,8 +38,8 @@ struct SimConfig {
   // ---------------- STRAW spectrometer [NA62] ----------------
   double straw_p_res_const = 0.0030;     // relative, sigma_p/p = c (+) s*p [NA62]
   double straw_p_res_slope = 0.00005;    // per GeV/c [NA62]
-  double straw_angle_res_const = 6e-6;   // rad per plane, sigma = c (+) ms/p; space angle 55 urad @10, 13 @50 GeV/c [NA62 ~60/~20, tuned]
-  double straw_angle_res_ms = 390e-6;    // rad*GeV/c per plane [NA62, tuned, see docs]
+  double straw_angle_res_const = 6e-6;   // rad per plane, sigma = c (+) ms/p; space angle 55 urad @10, 13 @50 GeV/c [NA62 ~60/~20, read as space angles]
+  double straw_angle_res_ms = 390e-6;    // rad*GeV/c per plane [NA62, read as a space angle, see docs]
   double straw_position_res = 0.15;      // mm, track position at STRAW1 [est]
   double straw_track_eff = 0.99;         // track reconstruction efficiency in acceptance [est]
   double straw_kink_max_angle = 0.3e-3;  // rad, max y-slope change of a track between STRAW 1-2 and 3-4 (fit quality) [est]
@@ -151,7 +151,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 6.0;   // neutrino-line downscaling D (random, 1/D kept) [tuned: simulation/default.yaml CALIBRATION]
+  double nu_trigger_downscaling = 6.0;   // neutrino-line downscaling D (random, 1/D kept) [fit: N_sig; simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -164,7 +164,7 @@ struct SimConfig {
   double halo_hard_v_min = 0.10;         // forced hard loss: fractional loss above this [est]
   double halo_loss_e_min = 5.0;          // GeV, forced LKr loss at least this (LKr10 needs ~9 GeV) [choice]
   double straw_miss_prob = 0.01;         // probability a crossing halo muon gives no STRAW track [est]
-  double neutral_accidental_rate = 1e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [tuned: simulation/default.yaml CALIBRATION]
+  double neutral_accidental_rate = 1e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [fit: overlaid Kmu2; simulation/default.yaml CALIBRATION]
   double neutral_accidental_emean = 8.0; // GeV, exponential energy spectrum [est]
   double overlay_muon_fraction = 0.5;    // share of overlay events generated as a halo muon [choice]
   double overlay_time_window = 10.0;     // ns, forced accidentals uniform in +-window: > trigger window 6.25 + 3 sigma [choice]
