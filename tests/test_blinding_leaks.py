@@ -133,20 +133,25 @@ def test_no_region_reads_the_box_on_any_local_route(leak_case, route: str,
     _assert_blind(run(graphs, 1), cols)
 
 
-def test_no_region_reads_the_box_on_dask(leak_case) -> None:
+@pytest.fixture(scope="module")
+def dask_client():
+    """One LocalCluster for both input formats (a cluster start costs ~10 s)."""
     pytest.importorskip("distributed")
     from distributed import Client
 
     from nutag.backends import dask_backend as db
 
-    _, analysis, cols = leak_case
     cluster = db.local_cluster(2)
-    try:
-        with Client(cluster) as client:
-            _assert_blind(run_analysis_on("dask", analysis, blinded=True, client=client,
-                                          partitions=3), cols)
-    finally:
-        cluster.close()
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_no_region_reads_the_box_on_dask(leak_case, dask_client) -> None:
+    _, analysis, cols = leak_case
+    _assert_blind(run_analysis_on("dask", analysis, blinded=True, client=dask_client,
+                                  partitions=3), cols)
 
 
 def test_no_region_reads_the_box_in_condor_chunks(leak_case, tmp_path: Path,
