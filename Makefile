@@ -29,7 +29,7 @@ endif
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.nutag-setup-$(NUTAG_ROOT)
 
-.PHONY: setup build run test test-cpp test-py clean distclean help
+.PHONY: setup build run test test-cpp test-py browser clean distclean help
 
 help:
 	@sed -n '1,15p' Makefile
@@ -57,7 +57,16 @@ test-cpp: setup
 test-py: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: setup
+# headless Chromium for the report page's PDF and its browser test (tests/test_html_report.py);
+# quick when installed, and a failed install only makes those tests skip
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+		     && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		        chromium >/dev/null; } \
+		|| echo "warning: chromium not installed; the report page's browser test will skip"
+
+test: setup browser
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

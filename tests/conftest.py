@@ -13,3 +13,6 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("NUTAG_COMPILE", "off")
+# Printing the report page to PDF starts Chromium (1.5-2 s) in every run and report; only
+# tests/test_html_report.py needs it, and it turns it back on for its own run.
+os.environ.setdefault("NUTAG_PDF", "off")

@@ -47,18 +47,45 @@ def cutflow_document(samples: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_markdown(samples: Mapping[str, Any]) -> str:
-    """One table per sample and region; blind regions are listed, not tabulated."""
+def expected_scales(doc: Mapping[str, Any], n_k: float) -> dict[str, float]:
+    """MC sample -> N_K / n_generated, the factor from sum of weights to expected events
+    (data samples have none: their count is the observation)."""
+    out = {}
+    for name, s in (doc.get("samples") or {}).items():
+        n_gen = float((s.get("meta") or {}).get("n_generated") or 0)
+        if s.get("kind") == "mc" and n_gen > 0 and math.isfinite(n_k):
+            out[name] = n_k / n_gen
+    return out
+
+
+def _ratio(x: float) -> str:
+    """An efficiency, or a dash where it is undefined (nothing before the cut)."""
+    return f"{x:.4g}" if math.isfinite(x) else "—"
+
+
+def to_markdown(samples: Mapping[str, Any], scales: Mapping[str, float] | None = None,
+                n_k: float | None = None) -> str:
+    """One table per sample and region; blind regions are listed, not tabulated.
+
+    ``scales`` (sample -> N_K / n_generated) adds the expected-events column of MC samples.
+    """
+    scales = scales or {}
     lines = ["# Cutflows", ""]
+    if scales and n_k:
+        lines += [(f"Expected events: MC sum of weights x N_K / n_generated, N_K = {n_k:.4g} "
+                   "(the run's normalisation). Data: observed events."), ""]
     for name, s in samples.items():
+        scale = scales.get(name)
         for region, out in s.regions.items():
             lines += [f"## {name} ({s.kind}) — {region}", "",
-                      "| cut | raw | sum w | err (sqrt sum w²) | eff rel | eff cum |",
-                      "|---|---:|---:|---:|---:|---:|"]
+                      ("| cut | raw | sum w | err (sqrt sum w²) | expected events | eff rel | "
+                       "eff cum |"), "|---|---:|---:|---:|---:|---:|---:|"]
             for row in with_efficiencies(out.cutflow):
+                exp = (f"{row['sumw'] * scale:.4g} ± {math.sqrt(row['sumw2']) * scale:.2g}"
+                       if scale is not None else "—")
                 lines.append(f"| {row['cut']} | {row['raw']} | {row['sumw']:.6g} | "
-                             f"{math.sqrt(row['sumw2']):.6g} | {row['eff_rel']:.4g} | "
-                             f"{row['eff_cum']:.4g} |")
+                             f"{math.sqrt(row['sumw2']):.6g} | {exp} | "
+                             f"{_ratio(row['eff_rel'])} | {_ratio(row['eff_cum'])} |")
             lines.append("")
         for region in s.blinded_regions:
             lines += [f"## {name} ({s.kind}) — {region}", "", "_blinded: not read_", ""]
@@ -92,15 +119,18 @@ def atomic_write(path: str | os.PathLike, text: str, *, mode: int | None = None)
 
 
 def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike, *,
-                   provenance: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
+                   provenance: Mapping[str, Any] | None = None,
+                   scales: Mapping[str, float] | None = None,
+                   n_k: float | None = None) -> tuple[Path, Path]:
     """Write cutflows.json and cutflows.md into ``out_dir`` atomically; return both paths.
 
     With ``provenance`` the JSON gets it under ``"_provenance"`` (no sample name starts with
     ``_``) and the Markdown ends with it, like every output of a results directory.
+    ``scales`` and ``n_k``: see :func:`to_markdown`.
     """
     out = Path(out_dir)
     doc: dict[str, Any] = cutflow_document(samples)
-    text = to_markdown(samples)
+    text = to_markdown(samples, scales, n_k)
     if provenance:
         from .report import provenance_markdown  # noqa: PLC0415 (report imports this module)
 

@@ -76,6 +76,28 @@ class InteractiveAnalysis:
         self.results = _run.run(list(self.graphs.values()), self.threads)
         return self.results
 
+    def write_report(self, out_dir: str | Path) -> Path:
+        """Write the results directory of this run — summary, cutflows, figures, index.html —
+        exactly as ``nutag run`` would; ``nutag report`` can remake it later. Returns it."""
+        if self.results is None:
+            raise NutagError("run() first: the report is made from the filled results")
+        from . import pipeline, report  # noqa: PLC0415
+        from . import results as _results  # noqa: PLC0415
+
+        res, out = self.results, Path(out_dir)
+        doc = pipeline.run_document(self.analysis, res)
+        summary = _results.compute(doc, self.analysis.options, blinded=self.blinded)
+        prov = pipeline.provenance(self.analysis, blinded=self.blinded, threads=self.threads,
+                                   backend="local",
+                                   n_runs={n: s.n_runs for n, s in res.samples.items()})
+        histos = {(name, region): o.histos for name, s in res.samples.items()
+                  for region, o in s.regions.items()}
+        with report.output_lock(out):
+            report.write_results(out, doc=doc, summary=summary, provenance=prov,
+                                 histograms=histos, options=self.analysis.options,
+                                 boxes=report.boxes_from_selection(self.analysis.selection))
+        return out
+
     def _graph(self, sample: str) -> Any:
         try:
             return self.graphs[sample]

@@ -388,7 +388,7 @@ def read_histograms(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
     """Tables, cutflows and plots into ``out`` from stored inputs; returns the summary table."""
-    from . import plots  # noqa: PLC0415 (ROOT graphics)
+    from . import html_report, plots  # noqa: PLC0415 (ROOT graphics)
 
     summary = dict(_results.compute(stored["doc"], stored["options"],
                                     blinded=stored["provenance"]["blinded"]))
@@ -400,9 +400,13 @@ def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
     table = summary_markdown(summary, pub)
     _cutflow.atomic_write(out / "summary.json", _json(summary))
     _cutflow.atomic_write(out / "summary.md", table)
+    n_k = float(summary["n_kaon_decays"])
     _cutflow.write_cutflows(_samples_for_cutflows(stored["doc"]), out,
-                            provenance=stored["provenance"])
-    plots.make_all(out, histograms, summary, stored["doc"], stored["options"], stored["boxes"])
+                            provenance=stored["provenance"], n_k=n_k,
+                            scales=_cutflow.expected_scales(stored["doc"], n_k))
+    written = plots.make_all(out, histograms, summary, stored["doc"], stored["options"],
+                             stored["boxes"], pub.get("candidate"))
+    html_report.write_run_page(out, summary, pub, written, stored["doc"], stored["options"])
     return table
 
 
