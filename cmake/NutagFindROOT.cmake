@@ -77,7 +77,10 @@ if(NOT ROOT_DIR AND NOT DEFINED ENV{ROOTSYS} AND NOT DEFINED ENV{ROOT_DIR})
   endif()
 endif()
 
-find_package(ROOT 6.30 REQUIRED COMPONENTS Core MathCore GenVector ROOTVecOps Hist Tree RIO)
+# The oldest ROOT all of nutag works with (nutag simulate: 6.38; the analysis: 6.36). The Python
+# commands check the same table at start-up (analysis/nutag/versions.py).
+set(NUTAG_ROOT_MINIMUM 6.38)
+find_package(ROOT ${NUTAG_ROOT_MINIMUM} REQUIRED COMPONENTS Core MathCore GenVector ROOTVecOps Hist Tree RIO)
 if(NOT NUTAG_ROOT_SOURCE)
   set(NUTAG_ROOT_SOURCE "ROOT_DIR=${ROOT_DIR}" CACHE STRING "" FORCE)
 endif()

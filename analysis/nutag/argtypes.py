@@ -7,6 +7,7 @@ that way; a value that is not a whole number is an error rather than silently tr
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def _whole(text: str) -> int:
@@ -60,5 +61,28 @@ def thread_count(text: str) -> int:
     value = _whole(text)
     if not 1 <= value <= MAX_THREADS:
         raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_THREADS}, got {text} "
-                                         "(omit --threads to use all cores)")
+                                         "(omit --threads for the default)")
     return value
+
+
+#: most threads ``nutag run`` takes when --threads is not given
+POLITE_THREADS = 4
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: the CPU affinity (what a batch slot or ``taskset``
+    grants) where the platform has it, else every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads() -> int:
+    """The thread count when --threads is not given: min(4, usable cores).
+
+    Why not every core: lxplus login nodes and batch worker nodes are shared, and an event
+    loop on all 32+ cores of a login node slows everyone's session. Four threads already get
+    most of the speed of the analysis; ask for more with --threads N.
+    """
+    return min(POLITE_THREADS, usable_cores())

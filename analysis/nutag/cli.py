@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from nutag import __version__
-from nutag.argtypes import positive_int, thread_count
+from nutag.argtypes import default_threads, positive_int, thread_count
 
 log = logging.getLogger("nutag.cli")
 
@@ -20,6 +20,8 @@ EPILOG_RUN = """examples:
   nutag run                          blind analysis of the embedded default (simulates it if missing)
   nutag run --unblind --threads 2    adds the observed count, probabilities and candidate table
   nutag run configs/default.yaml --output results/mine
+  nutag run configs/mine.yaml --max-files 1 --output results/check
+                                     quick check on the first file of each sample (not normalised)
 """
 
 
@@ -33,8 +35,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="top-level analysis YAML (default: the embedded configs/default.yaml)")
     p.add_argument("--unblind", action="store_true", help="book and report the signal region of data")
-    p.add_argument("--threads", type=thread_count, default=None,
-                   help="threads for the event loop, 1 to 1024 (default: all cores)")
+    p.add_argument("--threads", type=thread_count, default=default_threads(),
+                   help="threads for the event loop, 1 to 1024 (default: min(4, usable cores) "
+                        f"= {default_threads()} here, polite on shared login and batch nodes)")
     p.add_argument("--output", type=Path, default=None, help="results directory (default results/<name>)")
     p.add_argument("--compile", dest="compile", action="store_const", const="on", default=None,
                    help="compile the selection ahead of time or fail (default: NUTAG_COMPILE, "
@@ -47,6 +50,15 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                         "(docs/yaml-reference.md, 'The YAML is C++ code')")
     p.add_argument("--backend", choices=("local", "dask", "condor"), default="local",
                    help="where the event loop runs (default: local)")
+    q = p.add_argument_group("quick check on part of the inputs (yields are NOT normalised; "
+                             "recorded as partial in the provenance)")
+    q.add_argument("--max-files", type=positive_int, default=None, metavar="N",
+                   help="read only the first N files of each sample (any backend)")
+    q.add_argument("--max-events", type=positive_int, default=None, metavar="N",
+                   help="read only the first N entries of each sample (--backend local; any "
+                        "--threads)")
+    q.add_argument("--force-partial-unblind", action="store_true",
+                   help="allow --unblind together with --max-files/--max-events")
     d = p.add_argument_group("distributed (--backend dask|condor; docs/dask.md, docs/lxplus.md)")
     d.add_argument("--scheduler", default=None, help="dask: address of an existing scheduler")
     d.add_argument("--workers", type=positive_int, default=2,
@@ -86,10 +98,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
                            output=args.output, backend=args.backend,
                            backend_opts=_backend_options(args),
-                           allow_unsafe_expressions=args.allow_unsafe_expressions)
+                           allow_unsafe_expressions=args.allow_unsafe_expressions,
+                           max_files=args.max_files, max_events=args.max_events,
+                           force_partial_unblind=args.force_partial_unblind)
     results_dir, table = outcome if isinstance(outcome, tuple) else (outcome, None)
     if table:
         print(table)
+    if args.max_files is not None or args.max_events is not None:
+        print("nutag: warning: partial run: the yields above are NOT normalised to the full "
+              "samples (quick check only; recorded as 'partial' in the provenance)",
+              file=sys.stderr)
     print(results_dir)
     return 0
 
@@ -115,12 +133,44 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def version_text() -> str:
+    """``nutag 0.1.0, ROOT 6.40.00 (/path/to/ROOT)``: what a bug report or a batch log needs.
+
+    ROOT is imported only here (``--version`` is not worth a second of start-up otherwise);
+    a ROOT that does not import is reported, not raised.
+    """
+    try:
+        from nutag.rootenv import import_root  # noqa: PLC0415
+
+        ROOT = import_root()
+        where = Path(str(ROOT.__file__)).resolve().parent
+        root = f"ROOT {ROOT.gROOT.GetVersion()} ({where})"
+    except Exception as exc:  # noqa: BLE001 - any failure to import ROOT is worth printing
+        root = f"ROOT not importable ({type(exc).__name__}: {exc})"
+    return f"nutag {__version__}, {root}"
+
+
+class _VersionAction(argparse.Action):
+    """``--version`` computed when asked for (argparse's own action wants the text upfront)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nutag",
         description="NA62 neutrino tagging: fast simulation and blind RDataFrame analysis.",
         epilog="Run `nutag <command> --help` for each command's options and examples.")
-    parser.add_argument("--version", action="version", version=f"nutag {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print nutag's and ROOT's versions and exit")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
@@ -158,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     from nutag.errors import NutagError
 
     try:
+        from nutag.versions import features_of, require  # noqa: PLC0415
+
+        require(features_of(args.command, getattr(args, "backend", None),
+                            default_config=getattr(args, "config", "") is None))
         return int(args.func(args) or 0)
     except NutagError as exc:
         print(f"nutag: error: {exc}", file=sys.stderr)

@@ -77,9 +77,10 @@ from .yamlio import Loc
 log = logging.getLogger("nutag.compiled")
 
 MODES = ("auto", "on", "off")
-#: what the compiler gets besides -I: ROOT's own standard and ABI flags (``root-config
-#: --cflags`` of the wheel), position-independent code for a shared library
-FLAGS = ("-O2", "-std=c++17", "-pthread", "-m64", "-fsized-deallocation", "-fPIC", "-shared")
+#: nutag's own compiler flags around ROOT's (:func:`root_cflags`, :func:`compile_flags`):
+#: optimisation before them, position-independent code for a shared library after them
+OPT_FLAGS = ("-O2",)
+LIB_FLAGS = ("-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
 GENERATOR_VERSION = "9"
 
@@ -735,6 +736,86 @@ class Toolchain:
         return self.key(_LINE_DIRECTIVE.sub("", source))
 
 
+def _without_includes(tokens: Sequence[str]) -> tuple[str, ...]:
+    """``root-config --cflags`` minus its include paths: nutag passes the include directories
+    it checked itself (the wheel's root-config names a nonexistent ``mock_site_packages``)."""
+    out: list[str] = []
+    skip = False
+    for tok in tokens:
+        if skip:
+            skip = False
+        elif tok in ("-I", "-isystem"):
+            skip = True
+        elif not tok.startswith(("-I", "-isystem")):
+            out.append(tok)
+    return tuple(out)
+
+
+def _root_config(ROOT: Any) -> str | None:
+    """The ``root-config`` of the ROOT nutag imported, None if there is none.
+
+    Its own bin directory first (LCG view, conda, a source build, the PyPI wheel's
+    ``ROOT/bin``); a ``root-config`` found on PATH only if it reports the same version, since
+    another installation's flags could name another C++ standard.
+    """
+    here = [Path(str(ROOT.gROOT.GetBinDir())) / "root-config",
+            Path(str(ROOT.__file__)).resolve().parent / "bin" / "root-config"]
+    for cand in here:
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return str(cand)
+    on_path = shutil.which("root-config")
+    if on_path is None:
+        return None
+    r = subprocess.run([on_path, "--version"], capture_output=True, text=True, check=False)
+    return on_path if r.stdout.strip() == str(ROOT.gROOT.GetVersion()) else None
+
+
+def _cling_std(ROOT: Any) -> str:
+    """``-std=c++NN`` of the standard cling (hence ROOT) was built for, from ``__cplusplus``."""
+    value = int(ROOT.gInterpreter.ProcessLine("__cplusplus;"))
+    year = {201703: 17, 202002: 20, 202302: 23}.get(value)
+    if year is None:  # a draft value (e.g. 202100 for c++2b): the nearest standard below it
+        year = 23 if value > 202002 else 20 if value > 201703 else 17
+    return f"-std=c++{year}"
+
+
+@cache
+def root_cflags() -> tuple[str, ...]:
+    """ROOT's own compile flags without include paths: the C++ standard and ABI flags.
+
+    Why they must be ROOT's: code compiled with another ``-std`` than ROOT's headers were
+    built for sees other declarations (``std::string_view`` overloads, ``if constexpr``
+    paths in RDataFrame) and can disagree with ``libROOTDataFrame`` at link or run time. An
+    LCG view built with C++20 needs ``-std=c++20``; the PyPI wheel ``-std=c++17``.
+
+    From ``root-config --cflags`` of the imported ROOT; without it, the flags of ROOT's own
+    ACLiC command (``gSystem.GetMakeSharedLib``) with cling's ``__cplusplus`` as the standard.
+    The ``-std`` flag comes first so the cache key does not depend on the order root-config
+    prints them in.
+    """
+    ROOT = import_root()
+    tool = _root_config(ROOT)
+    tokens: tuple[str, ...] = ()
+    if tool is not None:
+        r = subprocess.run([tool, "--cflags"], capture_output=True, text=True, check=False)
+        tokens = _without_includes(r.stdout.split()) if r.returncode == 0 else ()
+    if not any(t.startswith("-std=") for t in tokens):
+        aclic = str(ROOT.gSystem.GetMakeSharedLib()).split()
+        abi = [t for t in aclic if t in ("-pthread", "-m64", "-m32", "-fsized-deallocation")
+               or t.startswith(("-std=", "-stdlib="))]
+        tokens = (*abi, *tokens)
+        if not any(t.startswith("-std=") for t in tokens):
+            tokens = (_cling_std(ROOT), *tokens)
+    std = [t for t in tokens if t.startswith("-std=")][-1:]
+    rest = [t for t in dict.fromkeys(tokens) if not t.startswith("-std=")]
+    return (*std, *rest)
+
+
+def compile_flags() -> tuple[str, ...]:
+    """Everything the compiler gets besides ``-I`` (part of the cache key, :class:`Toolchain`)."""
+    return (*OPT_FLAGS, *root_cflags(), *LIB_FLAGS)
+
+
 def _root_include() -> Path:
     """ROOT's include directory (the wheel's ``ROOT/include``, or ``root-config --incdir``)."""
     ROOT = import_root()
@@ -760,7 +841,7 @@ def toolchain() -> Toolchain:
     digest = hashlib.sha256()
     for h in headers():
         digest.update(h.read_bytes())
-    return Toolchain(cxx, r.stdout.splitlines()[0] if r.stdout else "", FLAGS,
+    return Toolchain(cxx, r.stdout.splitlines()[0] if r.stdout else "", compile_flags(),
                      (str(_root_include()), str(include_dir())),
                      str(import_root().gROOT.GetVersion()), digest.hexdigest())
 

@@ -27,9 +27,17 @@ MODES = ("auto", "library", "jit")
 
 
 def source_root() -> Path:
-    """The repository (or unpacked source tree) holding cpp/ — two levels above this package."""
+    """The directory holding cpp/: ``$NUTAG_SOURCE_DIR``, else the checkout two levels above
+    this package, else (an installed wheel, no checkout around it) the copy the wheel carries
+    in ``nutag/_source`` (setup.py)."""
     env = os.environ.get("NUTAG_SOURCE_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2]
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2]
+    packaged = Path(__file__).resolve().parent / "_source"
+    if not (checkout / "cpp" / "include").is_dir() and (packaged / "cpp" / "include").is_dir():
+        return packaged
+    return checkout
 
 
 def include_dir() -> Path:

@@ -24,6 +24,7 @@ from . import results as _results
 from .blinding import blind_box_of
 from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
 from .errors import ConfigError, NutagError
+from .partial import Partial, check_partial, first_entries, truncate_samples
 
 log = logging.getLogger("nutag.pipeline")
 
@@ -303,7 +304,8 @@ def input_records(analysis: Analysis) -> list[dict[str, Any]]:
 def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
                n_runs: Mapping[str, int],
                backend_options: Mapping[str, Any] | None = None,
-               inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               inputs: list[dict[str, Any]] | None = None,
+               partial: Mapping[str, Any] | None = None) -> dict[str, Any]:
     from .rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
@@ -321,6 +323,7 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
             "inputs": inputs, "blinded": blinded, **_blind_box_record(analysis, blinded),
             "threads": threads, "backend": backend,
             **({"backend_options": dict(backend_options)} if backend_options else {}),
+            **({"partial": dict(partial)} if partial else {}),
             "n_runs": dict(n_runs), "command_line": list(sys.argv)}
 
 
@@ -344,14 +347,15 @@ def _recorded_options(backend: str, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
-             opts: Mapping[str, Any]) -> Any:
+             opts: Mapping[str, Any], partial: Partial = Partial()) -> Any:
     """Book and run every sample on ``backend``: ONE event loop per sample whatever it is."""
     from . import run  # noqa: PLC0415
 
     if backend == "local":
         from .progress import attach_progress_to_graphs, exit_on_interrupt  # noqa: PLC0415
 
-        graphs = build_graphs(analysis, blinded=blinded)
+        make_df = first_entries(partial.max_events) if partial.max_events is not None else None
+        graphs = build_graphs(analysis, blinded=blinded, make_df=make_df)
         attach_progress_to_graphs(graphs)  # ROOT's bar, only when a person watches a terminal
         with exit_on_interrupt():  # Ctrl-C ends the C++ loop at once: nothing is written yet
             return run.run(graphs, threads)
@@ -364,7 +368,9 @@ def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,
                  output: Path | None = None, backend: str = "local",
                  backend_opts: Mapping[str, Any] | None = None,
-                 allow_unsafe_expressions: bool = False) -> RunOutcome:
+                 allow_unsafe_expressions: bool = False, max_files: int | None = None,
+                 max_events: int | None = None, force_partial_unblind: bool = False
+                 ) -> RunOutcome:
     """Run the whole analysis; returns (results dir, summary table). Raises NutagError.
 
     ``backend``: "local" (this process, ``threads`` threads), "dask" (ROOT's distributed
@@ -372,13 +378,17 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     (chunked HTCondor jobs + exact merge; condor_dir, chunk_size, output, setup, flavour,
     memory_mb, wait). Whatever the backend, the same graphs (:func:`build_sample_graph`) and
     the same outputs. With ``wait=False`` on condor, returns the job directory and how to
-    continue instead of results.
+    continue instead of results. ``max_files``/``max_events`` make a quick, partial run
+    (:class:`Partial`: recorded, warned about, not normalised; ``--unblind`` on it needs
+    ``force_partial_unblind``).
     """
     from .backends import BACKENDS  # noqa: PLC0415
 
     if backend not in BACKENDS:
         raise NutagError(f"unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
     opts = dict(backend_opts or {})
+    partial = Partial(max_files, max_events)
+    check_partial(partial, unblind=unblind, force_unblind=force_partial_unblind, backend=backend)
     n_threads = int(threads or os.cpu_count() or 1)
     if backend == "local":
         from . import run  # noqa: PLC0415
@@ -387,6 +397,11 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     else:  # the event loops run in worker processes / batch jobs, each single-threaded
         effective = 1
     analysis = load(config_path, n_threads, allow_unsafe_expressions)
+    truncate_samples(analysis, max_files)
+    if partial:
+        log.warning("partial run (%s): yields, expected signal and background are NOT "
+                    "normalised to the full samples; use it as a quick check only",
+                    partial.describe())
     blinded = not unblind  # options.blinded can only be true (nutag.blinding.check_blinding)
     out_dir = Path(output) if output is not None else Path("results") / analysis.name
     writes_results = backend != "condor" or opts.get("wait", True)
@@ -396,17 +411,18 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     with report.output_lock(out_dir) if writes_results else contextlib.nullcontext():
         inputs = input_records(analysis)  # before the loop: what was read, even if it changes
         return _run_and_write(analysis, out_dir, blinded=blinded, threads=effective,
-                              backend=backend, opts=opts, inputs=inputs)
+                              backend=backend, opts=opts, inputs=inputs, partial=partial)
 
 
 def _run_and_write(analysis: Analysis, out_dir: Path, *, blinded: bool, threads: int,
-                   backend: str, opts: Mapping[str, Any], inputs: list[dict[str, Any]]
-                   ) -> RunOutcome:
+                   backend: str, opts: Mapping[str, Any], inputs: list[dict[str, Any]],
+                   partial: Partial = Partial()) -> RunOutcome:
     """The event loop, the results and the results directory of :func:`run_analysis`."""
     from .backends.condor import Submitted  # noqa: PLC0415
 
     try:
-        res = _execute(analysis, blinded=blinded, threads=threads, backend=backend, opts=opts)
+        res = _execute(analysis, blinded=blinded, threads=threads, backend=backend, opts=opts,
+                       partial=partial)
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in _OPTIONAL:
             raise
@@ -425,7 +441,7 @@ def _run_and_write(analysis: Analysis, out_dir: Path, *, blinded: bool, threads:
     summary = _results.compute(doc, analysis.options, blinded=blinded)
     prov = provenance(analysis, blinded=blinded, threads=threads, backend=backend,
                       n_runs=n_runs, backend_options=_recorded_options(backend, opts),
-                      inputs=inputs)
+                      inputs=inputs, partial=partial.record())
     histos = {(name, region): out.histos for name, s in res.samples.items()
               for region, out in s.regions.items()}
     table = report.write_results(out_dir, doc=doc, summary=summary, provenance=prov,
