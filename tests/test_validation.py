@@ -91,3 +91,21 @@ def test_validate_writes_the_page(tmp_path: Path) -> None:
     assert "nu_trigger_downscaling" in text  # calibration
     assert (run / "validation" / "projection.json").is_file()
     assert main(["validate", str(run), "--closure", str(tmp_path / "nothing")]) == 1
+
+
+def test_validation_page_shows_the_runs_figures(tmp_path: Path) -> None:
+    """The page uses the figures of the run itself (the same style as results/<name>/)."""
+    from nutag.validation import RUN_FIGURES
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps(SUMMARY))
+    for name in RUN_FIGURES:
+        (run / name).write_bytes(b"\x89PNG figure")
+    page = tmp_path / "docs" / "validation.md"
+    assert main(["validate", str(run), "--write", str(page)]) == 0
+    text = page.read_text()
+    assert "## The run's figures" in text
+    for name in RUN_FIGURES:
+        assert (run / "validation" / name).read_bytes() == b"\x89PNG figure"
+        assert f"/{name})" in text

@@ -156,6 +156,9 @@ def candidate_from_results(results_dir: Path, out_dir: Path) -> dict[str, Any] |
     return cmp.numbers
 
 
+#: the figures of `nutag run` shown on the page (nutag.plots)
+RUN_FIGURES = ("plane.png", "plane_zoom.png", "projection_m_miss2_log.png",
+               "projection_d_lkr_log.png")
 #: the figures of `nutag toys` shown on the page
 TOYS_FIGURES = ("toys_background.png", "toys_p_b.png", "toys_counts.png")
 
@@ -187,6 +190,11 @@ def validation_document(results_dir: Path, closure_dir: Path | None = None,
                 tmp = out_dir / f".{name}.tmp"
                 shutil.copy2(src, tmp)  # the page's figures live together, next to it
                 os.replace(tmp, out_dir / name)
+    run_figures = [name for name in RUN_FIGURES if (results_dir / name).is_file()]
+    for name in run_figures:  # the run's own figures (nutag.plots), the same on the page
+        tmp = out_dir / f".{name}.tmp"
+        shutil.copy2(results_dir / name, tmp)
+        os.replace(tmp, out_dir / name)
     toys = _read_json(results_dir / "toys" / "toys.json")  # `nutag toys RESULTS_DIR`, if run
     for name in TOYS_FIGURES if toys is not None else ():
         src = results_dir / "toys" / name
@@ -202,7 +210,7 @@ def validation_document(results_dir: Path, closure_dir: Path | None = None,
             "comparison": comparison_rows(summary, pub), "closure": closure,
             "resolution": resolution, "candidate": candidate_from_results(results_dir, out_dir),
             "projections": projections, "calibration": calibration_choices(repo),
-            "toys": toys,
+            "toys": toys, "run_figures": run_figures,
             "warnings": summary.get("warnings", [])}
 
 
@@ -260,6 +268,12 @@ def validation_markdown(doc: Mapping[str, Any], link_base: Path | None = None) -
         lines.append(f"![resolution]({fig}/resolution.png)")
     else:
         lines.append("_no resolution.json (produced by `nutag closure`)_")
+    if doc.get("run_figures"):
+        lines += ["", "## The run's figures", "",
+                  "_The figures of `nutag run` (results directory), in expected events: the "
+                  "(m²_miss, d_LKr) plane with every region box and the published candidate, "
+                  "and the projections with Poisson errors and a data/MC panel._", ""]
+        lines += [f"![{name}]({fig}/{name})" + "\n" for name in doc["run_figures"]]
     lines += ["", "## Where the published candidate falls", ""]
     if doc["candidate"]:
         c = doc["candidate"]
