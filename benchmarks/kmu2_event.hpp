@@ -24,10 +24,11 @@ using RVecD = ROOT::RVec<double>;
 using RVecI = ROOT::RVec<int>;
 
 // Cutflow rows in the order of region kmu2_norm (first row: before any cut).
-constexpr std::array<const char*, 15> kCuts = {
+constexpr std::array<const char*, 16> kCuts = {
     "(all)",         "trig_control",  "ktag_kaon",     "gtk_momentum", "single_track",
     "track_momentum", "mu_acceptance", "cda",          "fiducial",     "muon_muv3",
-    "muon_lkr",      "muon_rich",     "timing_ktag_gtk", "timing_gtk_mu", "timing_chod"};
+    "muon_lkr",      "muon_rich",     "timing_ktag_gtk", "timing_gtk_mu", "timing_chod",
+    "kmu2_peak"};
 constexpr int kAllRows = static_cast<int>(kCuts.size());
 
 // The values the six kmu2_norm histograms are filled with, for an event passing every cut.
@@ -82,8 +83,9 @@ int kmu2_event(Src& s, Values& v) {
   if (!(std::abs(gtk_time - t_mu) < 1.0)) return 13;
   if (!(std::abs(t_chod - t_mu) < 3.0)) return 14;
   const nutag::Vector mu_p3 = nutag::track_momentum(px, py, pz, mu_idx);
-  const nutag::TaggedNeutrino nu = nutag::tag_neutrino(k_p3, mu_p3, vtx.point);
   v.m_miss2 = nutag::missing_mass2(k_p3, mu_p3);
+  if (!(std::abs(v.m_miss2) < 0.006)) return 15;
+  const nutag::TaggedNeutrino nu = nutag::tag_neutrino(k_p3, mu_p3, vtx.point);
   v.e_nu = nu.p4.E();
   v.p_k = p_k;
   v.p_mu = p_mu;

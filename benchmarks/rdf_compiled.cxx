@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
        "timing_ktag_gtk");
   filt([](double g, double t) { return std::abs(g - t) < 1.0; }, {"gtk_time", "t_mu"}, "timing_gtk_mu");
   filt([](double c, double t) { return std::abs(c - t) < 3.0; }, {"t_chod", "t_mu"}, "timing_chod");
+  filt([](double m) { return std::abs(m) < 0.006; }, {"m_miss2"}, "kmu2_peak");
   std::vector<ROOT::RDF::RResultPtr<TH1D>> histos = {
       node.Histo1D<double, double>({"m_miss2", "", 160, -0.04, 0.04}, "m_miss2", "_w"),
       node.Histo1D<double, double>({"e_nu", "", 72, 0.0, 72.0}, "e_nu", "_w"),

@@ -44,7 +44,7 @@ COLUMNS = ["trigger_control", "ktag_sectors", "ktag_time", "gtk_time", "gtk_x", 
            "muv3_time"]
 CUTS = ["(all)", "trig_control", "ktag_kaon", "gtk_momentum", "single_track", "track_momentum",
         "mu_acceptance", "cda", "fiducial", "muon_muv3", "muon_lkr", "muon_rich",
-        "timing_ktag_gtk", "timing_gtk_mu", "timing_chod"]
+        "timing_ktag_gtk", "timing_gtk_mu", "timing_chod", "kmu2_peak"]
 HISTOS = {"m_miss2": (160, -0.04, 0.04), "e_nu": (72, 0.0, 72.0), "p_k": (60, 72.0, 78.0),
           "p_mu": (75, 0.0, 75.0), "z_vtx_m": (80, 100.0, 180.0), "cda": (50, 0.0, 10.0)}
 
@@ -173,8 +173,11 @@ def process(ev: Any, flow: np.ndarray, hist: dict[str, np.ndarray]) -> None:
     e_k = np.sqrt((kx * kx + ky * ky + kz * kz) + M_K * M_K)
     e_m = np.sqrt((px * px + py * py + pz * pz) + M_MU * M_MU)
     de, dpx, dpy, dpz = e_k - e_m, kx - px, ky - py, kz - pz
-    values = {"m_miss2": de * de - dpx * dpx - dpy * dpy - dpz * dpz, "e_nu": de, "p_k": p_k,
-              "p_mu": p_mu, "z_vtx_m": z_vtx / 1000.0, "cda": cda}
+    m_miss2 = de * de - dpx * dpx - dpy * dpy - dpz * dpz
+    m_miss2, de, p_k, p_mu, z_vtx, cda = step(15, np.abs(m_miss2) < 0.006, m_miss2, de, p_k,
+                                              p_mu, z_vtx, cda)
+    values = {"m_miss2": m_miss2, "e_nu": de, "p_k": p_k, "p_mu": p_mu,
+              "z_vtx_m": z_vtx / 1000.0, "cda": cda}
     for name, (n, lo, hi) in HISTOS.items():
         hist[name] += np.histogram(values[name], bins=n, range=(lo, hi))[0]
 
