@@ -480,6 +480,28 @@ def _entries(ROOT, obj: Any) -> int | None:
         return None
 
 
+def stored_entries(path: str, name: str) -> tuple[int | None, str | None]:
+    """(entries, "ttree" or "rntuple") of the dataset ``name`` in the file ``path``, from its
+    metadata alone (no event is read); (None, None) if the file or the dataset cannot be read.
+    The one place nutag counts the entries of an input file."""
+    from .rootenv import import_root  # noqa: PLC0415 (ROOT only when a file is opened)
+
+    ROOT = import_root()
+    tf = ROOT.TFile.Open(path)
+    try:
+        obj = tf.Get(name) if tf and not tf.IsZombie() else None
+        if not obj:
+            return None, None
+        if hasattr(obj, "GetEntries"):
+            return int(obj.GetEntries()), "ttree"
+        return int(ROOT.RNTupleReader.Open(obj).GetNEntries()), "rntuple"
+    except Exception:  # noqa: BLE001 - an unknown layout: the event loop reports the file
+        return None, None
+    finally:
+        if tf:
+            tf.Close()
+
+
 def check_input_file(sample: Sample, path: str) -> int | None:
     """Open one input file (metadata only): it must be a complete ROOT file holding the tree.
 

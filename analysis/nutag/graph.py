@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .blinding import BLIND_VETO, BlindBox
 from .compiled import CutTree
 from .config import (Binning, ConfigError, Cut, Histogram, Loc, Sample, Selection,
-                     check_expressions)
+                     check_expressions, stored_entries)
 from .expressions import guarded_jit_expression
 from .fpe_guard import dividing_expressions
 from .rootenv import capture_stderr, import_root
@@ -190,7 +190,7 @@ def default_dataframe(sample: Sample) -> Any:
     preselection. An empty TTree is read as it is.
     """
     ROOT = import_root()
-    kept = [f for f in sample.files if _rntuple_entries(ROOT, f, sample.tree) != 0]
+    kept = [f for f in sample.files if stored_entries(f, sample.tree) != (0, "rntuple")]
     if sample.files and not kept:
         log.warning("sample %s: every file is an empty RNTuple; booked on an empty dataframe "
                     "with its columns", sample.name)
@@ -199,20 +199,6 @@ def default_dataframe(sample: Sample) -> Any:
     for f in kept:
         files.push_back(f)
     return ROOT.RDataFrame(sample.tree, files)
-
-
-def _rntuple_entries(ROOT: Any, path: str, name: str) -> int | None:
-    """Entries of the RNTuple ``name`` in ``path``; None if it holds a TTree (or is unreadable:
-    RDataFrame then reports the file itself)."""
-    f = ROOT.TFile.Open(path)
-    try:
-        key = f.GetKey(name) if f and not f.IsZombie() else None
-        if key is None or key.GetClassName() != "ROOT::RNTuple":
-            return None
-    finally:
-        if f:
-            f.Close()
-    return int(ROOT.RNTupleReader.Open(name, path).GetNEntries())
 
 
 def empty_like_rntuple(ROOT: Any, path: str, name: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from . import __version__, report
 from . import results as _results
 from .blinding import blind_box_of
-from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
+from .config import Analysis, Sample, load_analysis, load_samples, load_yaml, stored_entries
 from .errors import ConfigError, NutagError
 from .partial import Partial, check_partial, first_entries, truncate_samples
 
@@ -271,33 +271,20 @@ def config_hash(analysis: Analysis) -> str:
     return h.hexdigest()
 
 
-def _entries(ROOT: Any, path: str, name: str) -> int | None:
-    """Entries of a TTree or RNTuple from its metadata (no event is read)."""
-    tf = ROOT.TFile.Open(path)
-    try:
-        obj = tf.Get(name) if tf and not tf.IsZombie() else None
-        if obj and hasattr(obj, "GetEntries"):
-            return int(obj.GetEntries())
-        if obj:
-            reader = ROOT.RNTupleReader.Open(obj)
-            return int(reader.GetNEntries())
-    except Exception:  # noqa: BLE001 - provenance must not fail the run
+def _entries(path: str, name: str) -> int | None:
+    """Entries of an input file for the provenance (:func:`nutag.config.stored_entries`)."""
+    n, _ = stored_entries(path, name)
+    if n is None:  # the provenance must not fail the run
         log.warning("could not count the entries of %s:%s", path, name)
-    finally:
-        if tf:
-            tf.Close()
-    return None
+    return n
 
 
 def input_records(analysis: Analysis) -> list[dict[str, Any]]:
     """Every input file with its size and entries, for the provenance: read BEFORE the event
     loop, so that an input deleted or rewritten during the loop neither loses the finished
     loop nor is described by what it became."""
-    from .rootenv import import_root  # noqa: PLC0415
-
-    ROOT = import_root()
     return [{"sample": s.name, "kind": s.kind, "file": os.path.abspath(f),
-             "size": os.path.getsize(f), "entries": _entries(ROOT, f, s.tree)}
+             "size": os.path.getsize(f), "entries": _entries(f, s.tree)}
             for s in analysis.samples.values() for f in s.files]
 
 
