@@ -70,7 +70,7 @@ from typing import Any
 
 from .cutflow import atomic_write
 from .errors import NutagError
-from .expressions import CPP_NAMES, expression_names, guard_catch
+from .expressions import CPP_NAMES, EXPRESSION_ERROR, expression_names
 from .rootenv import import_root
 from .yamlio import Loc
 
@@ -82,7 +82,7 @@ MODES = ("auto", "on", "off")
 OPT_FLAGS = ("-O2",)
 LIB_FLAGS = ("-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "9"
+GENERATOR_VERSION = "10"
 
 #: namespaces the compiled code sees as cling does (``nutag_corr`` lives only in cling)
 _NAMESPACES = frozenset({"nutag", "ROOT", "std", "TMath"})
@@ -390,11 +390,22 @@ class _Writer:
     def expression(self, loc: Loc, head: str, expr: str, key: str) -> None:
         """``head`` + the YAML expression as a function body, with compiler errors inside it
         reported at the YAML file and line, and exceptions it throws in the event loop
-        rethrown naming them and ``key`` (:func:`nutag.expressions.guard_catch`; free when
-        nothing is thrown)."""
+        rethrown naming them and ``key`` (free when nothing is thrown).
+
+        Why ``__FILE__`` and ``__LINE__`` and not the numbers written out: they come from the
+        ``#line`` directive, which :meth:`Toolchain.library_key` leaves out, so sources that
+        differ only in where their YAML lines are still share one library. A sample's weight
+        (defined at its own line of samples.yaml, and sharing the library with the other
+        samples' weights) is named without a line."""
         body = expr if _RETURN.search(expr) else f"return {expr}"
-        self.add(head, "try {", f"#line {int(loc.line)} {_cpp_string(str(loc.file))}", body,
-                 f";{guard_catch(f'{loc.file}:{loc.line}: {key}')}", "}")
+        where = ('std::string(__FILE__) + ":" + std::to_string(nutag_line_)'
+                 if not key.startswith(f"columns.{WEIGHT_PREFIX}") else
+                 'std::string(__FILE__) + ": a sample\'s weight"')
+        self.add(head, f"#line {int(loc.line)} {_cpp_string(str(loc.file))}",
+                 f"[[maybe_unused]] constexpr int nutag_line_ = __LINE__; try {{ {body}",
+                 ";} catch (const std::exception& nutag_e_) { throw std::runtime_error("
+                 f"{_cpp_string(EXPRESSION_ERROR)} + {where} + {_cpp_string(': ' + key + ': ')}"
+                 " + nutag_e_.what()); }", "}")
         self.add(f"#line {len(self.lines) + 2} {_cpp_string(GENERATED_NAME)}")
 
     def text(self) -> str:
@@ -410,6 +421,8 @@ def _column_list(item: Item) -> str:
 
 
 NAMESPACE_PLACEHOLDER = "NUTAG_GEN_NAMESPACE"
+#: the weight columns' names start so (nutag.graph.WEIGHT: "_w", "_w2", "_w_x_<column>")
+WEIGHT_PREFIX = "_w"
 
 
 def generate(p: Plan, *, origin: str = "") -> str:

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .config import Analysis, Sample
+from .config import Analysis, Sample, stored_entries
 from .errors import NutagError
 
 
@@ -81,10 +81,8 @@ def first_entries(max_events: int) -> Callable[[Sample], Any]:
     from .rootenv import import_root
 
     def make_df(sample: Sample) -> Any:
-        from .pipeline import _entries
-
         ROOT = import_root()
-        counts = [_entries(ROOT, f, sample.tree) for f in sample.files]
+        counts = [stored_entries(f, sample.tree)[0] for f in sample.files]
         if None not in counts and sum(counts) <= max_events:
             return default_dataframe(sample)  # all of it (and its care for empty RNTuples)
         spec = ROOT.RDF.Experimental.RDatasetSpec()
