@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "callgrind_marks.hpp"
 #include "kmu2_event.hpp"
 #include "peak_rss.hpp"
 
@@ -231,6 +232,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<TFile> file;
   if (ntuple) {
     NTupleSource src(ROOT::RNTupleReader::Open("nutag", path));
+    BENCH_LOOP_STARTS();
     t1 = Clock::now();
     entries = analysis ? kmu2(src, cf, h) : pure_read(src, checksum);
     t2 = Clock::now();
@@ -246,6 +248,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     TreeSource src(tree);
+    BENCH_LOOP_STARTS();
     t1 = Clock::now();
     entries = analysis ? kmu2(src, cf, h) : pure_read(src, checksum);
     t2 = Clock::now();

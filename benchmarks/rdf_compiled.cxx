@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
       node.Histo1D<double, double>({"z_vtx_m", "", 80, 100.0, 180.0}, "z_vtx_m", "_w"),
       node.Histo1D<double, double>({"cda", "", 50, 0.0, 10.0}, "cda", "_w")};
   for (auto& h : histos) booked.emplace_back(h);
+  BENCH_LOOP_STARTS();
   const auto t1 = rdfproto::Clock::now();
   ROOT::RDF::RunGraphs(booked);
   const auto t2 = rdfproto::Clock::now();

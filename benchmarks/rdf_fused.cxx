@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   book("p_mu", 75, 0.0, 75.0, &kmu2bench::Values::p_mu);
   book("z_vtx_m", 80, 100.0, 180.0, &kmu2bench::Values::z_vtx_m);
   book("cda", 50, 0.0, 10.0, &kmu2bench::Values::cda);
+  BENCH_LOOP_STARTS();
   const auto t1 = rdfproto::Clock::now();
   ROOT::RDF::RunGraphs(booked);
   const auto t2 = rdfproto::Clock::now();

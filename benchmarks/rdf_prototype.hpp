@@ -9,6 +9,7 @@
 #include <TFile.h>
 #include <TH1D.h>
 
+#include "callgrind_marks.hpp"
 #include "peak_rss.hpp"
 
 
