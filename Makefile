@@ -9,6 +9,8 @@
 #                      sees the system site-packages and the wheel is not installed
 #   ARGS="..."         extra arguments for `nutag run`, e.g. make run ARGS="--unblind --threads 2"
 #   PYTEST_ARGS="..."  extra arguments for pytest
+#   TEST_WORKERS=N     pytest processes (default: the cores); each takes whole test modules,
+#                      so a module's shared fixtures are made once (docs/development.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,6 +19,8 @@ NUTAG_ROOT ?= wheel
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS ?=
 PYTEST_ARGS ?=
+TEST_WORKERS ?= $(JOBS)
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 ifeq ($(NUTAG_ROOT),system)
   VENV_FLAGS := --system-site-packages
@@ -32,7 +36,7 @@ STAMP := $(VENV)/.nutag-setup-$(NUTAG_ROOT)
 .PHONY: setup build run test test-cpp test-py browser clean distclean help
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,17p' Makefile
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -55,7 +59,7 @@ test-cpp: setup
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
 
 test-py: setup
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # headless Chromium for the report page's PDF and its browser test (tests/test_html_report.py);
 # quick when installed, and a failed install only makes those tests skip
@@ -68,7 +72,7 @@ browser:
 
 test: setup browser
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR).configure.log

@@ -10,9 +10,82 @@ whole suite compiled.
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from pathlib import Path
 
 os.environ.setdefault("NUTAG_COMPILE", "off")
 # Printing the report page to PDF starts Chromium (1.5-2 s) in every run and report; only
 # tests/test_html_report.py needs it, and it turns it back on for its own run.
 os.environ.setdefault("NUTAG_PDF", "off")
+
+
+# --------------------------------------------------------------------------- test-time budget
+#: The modules whose fixtures or tests take longest (docs/development.md, measured by
+#: ``python -m benchmarks.suite_time``), run first: with the suite split by module over both
+#: cores (``make test``: pytest-xdist), a long module started last would leave one core idle
+#: at the end. The rest keep their alphabetical order.
+SLOW_MODULES_FIRST: tuple[str, ...] = (
+    "test_benchmarks.py", "test_calibration.py", "test_backends_pipeline.py",
+    "test_fused_selection.py", "test_compiled_selection.py", "test_analysis_integration.py",
+    "test_bad_input.py", "test_backends_condor.py", "test_blinding_leaks.py",
+    "test_simulate.py", "test_interrupt.py", "test_simulate_backends.py",
+    "test_interactive.py", "test_display.py")
+
+#: Modules that must run in the same worker, one after the other, because the later ones reuse
+#: what the first one left on disk (the compiled libraries of the default selection in
+#: build/compiled/: a second worker compiling them at the same time pays g++ twice).
+SAME_WORKER: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """The slow modules first (stable: a module's own tests keep their order)."""
+    rank = {name: i for i, name in enumerate(SLOW_MODULES_FIRST)}
+    items.sort(key=lambda it: rank.get(Path(str(it.fspath)).name, len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):  # noqa: ANN001, ANN201
+    """Whole modules per worker (their module- and session-scoped fixtures are made once), the
+    modules of one :data:`SAME_WORKER` group together, in the collection order above."""
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SAME_WORKER.get(Path(module).name, module)
+
+    config.option.loadscopereorder = False  # keep the slow-first order
+    return ModuleScheduling(config, log)
+
+
+def pytest_addoption(parser) -> None:  # noqa: ANN001
+    parser.addoption("--time-budget", metavar="JSON", default=None,
+                     help="write every test's setup/call/teardown seconds and the session's "
+                     "wall time to JSON (read by python -m benchmarks.suite_time)")
+
+
+_TIMES: dict[str, dict[str, float]] = {}
+_WORKERS: dict[str, str] = {}
+_START = time.monotonic()
+
+
+def pytest_runtest_logreport(report) -> None:  # noqa: ANN001
+    """Collected in the controlling process: pytest-xdist hands the workers' reports to it."""
+    _TIMES.setdefault(report.nodeid, {})[report.when] = report.duration
+    node = getattr(report, "node", None)  # the xdist worker that ran it (None: no xdist)
+    if node is not None:
+        _WORKERS[report.nodeid] = node.gateway.id
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001
+    out = session.config.getoption("--time-budget")
+    if not out or hasattr(session.config, "workerinput"):  # workers report to the controller
+        return
+    numprocesses = getattr(session.config.option, "numprocesses", None) or 1
+    record = {"wall_s": time.monotonic() - _START, "workers": numprocesses,
+              "exitstatus": int(exitstatus), "tests": _TIMES, "worker_of": _WORKERS}
+    path = Path(out)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    os.replace(tmp, path)

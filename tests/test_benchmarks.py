@@ -199,3 +199,46 @@ def test_profile_command_runs_and_cutflows_agree(tmp_path: Path) -> None:
     assert "fused RDataFrame prototype" in r.stdout
     text = md.read_text()
     assert text.startswith("# prose\n") and "compiled RDataFrame prototype" in text
+
+
+def test_suite_time_tables_group_by_module_and_flag_the_budget() -> None:
+    """benchmarks.suite_time: fixture (setup + teardown) and test (call) seconds summed per
+    module, slowest module first; a test over the 60 s budget is marked."""
+    from benchmarks import suite_time
+
+    record = {"wall_s": 100.0, "workers": 2, "tests": {
+        "tests/test_a.py::t1": {"setup": 50.0, "call": 20.0, "teardown": 1.0},
+        "tests/test_a.py::t2": {"setup": 0.0, "call": 3.0, "teardown": 0.0},
+        "tests/test_b.py::t1": {"setup": 0.5, "call": 90.0, "teardown": 0.0},
+        "tests/test_c.py::t1": {"setup": 0.0, "call": 1.0, "teardown": 0.0}}}
+    rows = suite_time.per_module(record["tests"])
+    assert rows == [("tests/test_b.py", 0.5, 90.0, 1), ("tests/test_a.py", 51.0, 23.0, 2),
+                    ("tests/test_c.py", 0.0, 1.0, 1)]
+    text = suite_time.markdown(record, [("a unit", 1.25)], "host", top=2, modules=2)
+    assert "| tests/test_b.py | 0 | 90 | 1 | 55 % |" in text
+    assert "| 1 other modules | 0 | 1 | 1 | 1 % |" in text
+    assert "`tests/test_b.py::t1` **over budget**" in text   # 90.5 s
+    assert "`tests/test_a.py::t1` **over budget**" in text   # 71 s
+    assert "test_a.py::t2" not in text                       # only the top 2
+    assert "| a unit | 1.2 |" in text and "2 worker(s), 4 tests" in text
+
+
+def test_time_budget_record_and_whole_modules_per_worker(tmp_path: Path) -> None:
+    """``pytest -n 2 --time-budget`` (tests/conftest.py) records every test's phases and its
+    worker, and the scheduler keeps each module on one worker (its module fixtures made once)."""
+    import json
+
+    out = tmp_path / "times.json"
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                        "--time-budget", str(out), "tests/test_stats.py", "tests/test_results.py",
+                        "tests/test_cli_help.py"], cwd=REPO, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["workers"] == 2 and record["exitstatus"] == 0 and record["wall_s"] > 0
+    tests = record["tests"]
+    assert len(tests) >= 20 and all({"setup", "call", "teardown"} <= set(t) for t in tests.values())
+    workers: dict[str, set[str]] = {}
+    for nodeid, worker in record["worker_of"].items():
+        workers.setdefault(nodeid.split("::")[0], set()).add(worker)
+    assert len(workers) == 3 and all(len(w) == 1 for w in workers.values()), workers

@@ -64,6 +64,38 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
+def test_default_dataset_manifest_and_weights(summary: dict) -> None:
+    """The default data set the calibration ran on (data/default or $NUTAG_DATA): manifest
+    complete, every sample listed, pseudo-data parts within limits and N_K*max(w)/M << 1 for the
+    forced streams whose events are written. (Was tests/test_simulate.py::
+    test_default_dataset_manifest_and_weights, which skipped unless an earlier test had produced
+    the data set; here the ``summary`` fixture produces it.)"""
+    from nutag.simulate import produce as P
+    from nutag.simulate.dataset import (DEFAULT_DATASET, RARE_STREAMS, dataset_complete,
+                                        default_output_dir, load_dataset, read_manifest)
+
+    ds = load_dataset(DEFAULT_DATASET)
+    out = default_output_dir(ds)
+    assert dataset_complete(ds, out), out
+    man = read_manifest(out)
+    assert list(man["samples"]) == ds.sample_names
+    for name, e in man["samples"].items():
+        assert (out / e["file"]).stat().st_size == e["size"] and e["n_entries"] >= 0
+    meta = P.read_metadata(out / "data.root")
+    assert meta["n_kaon_decays"] == ds.data.n_kaon_decays
+    parts = {p["stream"]: p for p in meta["parts"]}
+    assert set(parts) == {"minbias", *RARE_STREAMS}
+    for s in RARE_STREAMS:
+        assert parts[s]["n_written"] <= ds.data.max_events
+    # the forced streams: each written entry stands for << 1 expected data events
+    assert parts["signal"]["max_copies_mean"] < 0.05
+    assert parts["overlay"]["max_copies_mean"] < 1.0
+    assert parts["misreco"]["max_copies_mean"] < 0.5
+    # the MC samples are small: preselected neutrino-trigger events only for the rare streams
+    for s in RARE_STREAMS:
+        assert man["samples"][s]["size"] < 50e6
+
+
 def test_normalisation(summary: dict) -> None:
     assert N_K_RANGE[0] < summary["normalisation"]["value"] < N_K_RANGE[1]
 

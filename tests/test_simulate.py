@@ -17,7 +17,7 @@ import pytest
 from nutag.errors import ConfigError
 from nutag.simulate import produce as P
 from nutag.simulate.config import cpp_dir, load_sim_config, parse_sim_config_header
-from nutag.simulate.dataset import (RARE_STREAMS, control_events, dataset_complete,
+from nutag.simulate.dataset import (control_events, dataset_complete,
                                     load_dataset, produce_dataset)
 
 N = 20_000
@@ -439,35 +439,6 @@ def test_dataset_preselect_nu_option(tmp_path):
     f.write_text("mc:\n  sig: {stream: signal, events: 10, seed: 1, preselect: maybe}\n")
     with pytest.raises(ConfigError, match="preselect"):
         load_dataset(f)
-
-
-def test_default_dataset_manifest_and_weights():
-    """The produced default data set (data/default or $NUTAG_DATA): manifest complete, every
-    sample listed, pseudo-data parts within limits and N_K*max(w)/M << 1 for the forced streams
-    whose events are written. Skips when the data set has not been produced (2-3 min)."""
-    from nutag.simulate.dataset import (DEFAULT_DATASET, default_output_dir, read_manifest)
-
-    ds = load_dataset(DEFAULT_DATASET)
-    out = default_output_dir(ds)
-    if not dataset_complete(ds, out):
-        pytest.skip(f"default data set not produced (or outdated) in {out}: run `nutag simulate`")
-    man = read_manifest(out)
-    assert list(man["samples"]) == ds.sample_names
-    for name, e in man["samples"].items():
-        assert (out / e["file"]).stat().st_size == e["size"] and e["n_entries"] >= 0
-    meta = P.read_metadata(out / "data.root")
-    assert meta["n_kaon_decays"] == ds.data.n_kaon_decays
-    parts = {p["stream"]: p for p in meta["parts"]}
-    assert set(parts) == {"minbias", *RARE_STREAMS}
-    for s in RARE_STREAMS:
-        assert parts[s]["n_written"] <= ds.data.max_events
-    # the forced streams: each written entry stands for << 1 expected data events
-    assert parts["signal"]["max_copies_mean"] < 0.05
-    assert parts["overlay"]["max_copies_mean"] < 1.0
-    assert parts["misreco"]["max_copies_mean"] < 0.5
-    # the MC samples are small: preselected neutrino-trigger events only for the rare streams
-    for s in RARE_STREAMS:
-        assert man["samples"][s]["size"] < 50e6
 
 
 @needs_generator
