@@ -33,11 +33,6 @@ SLOW_MODULES_FIRST: tuple[str, ...] = (
     "test_simulate.py", "test_interrupt.py", "test_simulate_backends.py",
     "test_interactive.py", "test_display.py")
 
-#: Modules that must run in the same worker, one after the other, because the later ones reuse
-#: what the first one left on disk (the compiled libraries of the default selection in
-#: build/compiled/: a second worker compiling them at the same time pays g++ twice).
-SAME_WORKER: dict[str, str] = {}
-
 
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
     """The slow modules first (stable: a module's own tests keep their order)."""
@@ -46,17 +41,12 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
 
 
 def pytest_xdist_make_scheduler(config, log):  # noqa: ANN001, ANN201
-    """Whole modules per worker (their module- and session-scoped fixtures are made once), the
-    modules of one :data:`SAME_WORKER` group together, in the collection order above."""
+    """Whole modules per worker (their module- and session-scoped fixtures are made once), in
+    the collection order above."""
     from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415
 
-    class ModuleScheduling(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return SAME_WORKER.get(Path(module).name, module)
-
-    config.option.loadscopereorder = False  # keep the slow-first order
-    return ModuleScheduling(config, log)
+    config.option.loadscopereorder = False  # keep the slow-first order, not the test count's
+    return LoadFileScheduling(config, log)
 
 
 def pytest_addoption(parser) -> None:  # noqa: ANN001
