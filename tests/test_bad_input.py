@@ -585,6 +585,40 @@ def test_regression_damaged_bytes_inside_an_input_file_name_the_files(case: Case
     _no_results(out)
 
 
+def test_regression_damaged_second_file_of_a_sample_is_named_alone(case: Case) -> None:
+    """A sample of two files, the second damaged inside: the error named both files; it now
+    reads them one by one after the failure and names only the damaged one."""
+    import random
+
+    good = case.toy_samples.parent / "data.root"
+    bad = case.work / "data_2.root"
+    data = bytearray(good.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 4096] = random.Random(2).randbytes(4096)
+    bad.write_bytes(bytes(data))
+    samples = case.samples("files: [data.root]", f"files: [{good}, {bad}]")
+    err, out = case.run(case.config(samples=samples), subprocess=True)
+    line = case.line_of(samples, "data_2.root")
+    assert f"sample data ({samples}:{line}): {bad}, which is damaged: " in err, err[-3000:]
+    assert str(good) not in err
+    assert "re-copy or re-produce the damaged file" in err
+    _no_results(out)
+
+
+def test_regression_integer_division_by_zero_with_max_events_names_the_cut(case: Case) -> None:
+    """``--max-events`` makes its own dataframe: the fault is still named by the YAML cut."""
+    old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
+    sel = case.selection("nutag.yaml", old, 'expr: "10 / lav_n_intime > 1 || sav_n_intime == 0"')
+    line = case.line_of(sel, "  photon_veto:")
+    proc = rt.nutag("run", str(case.config(nutag=sel)), "--threads", "2", "--max-events", "1000",
+                    "--output", str(case.work / "results"))
+    assert proc.returncode == 136, proc.stderr[-3000:]
+    assert f"{sel}:{line}: cuts.photon_veto: `10 / lav_n_intime > 1 || sav_n_intime == 0`" \
+        in proc.stderr
+    assert "Fix: guard the divisor" in proc.stderr
+    _no_results(case.work / "results")
+
+
 def test_regression_integer_division_by_zero_names_the_cut(case: Case) -> None:
     """A cut dividing an integer by zero died with SIGFPE, naming the cut only in a gdb frame;
     now the process still ends on the signal (136) but says which YAML expressions divide."""

@@ -260,3 +260,42 @@ def test_display_refuses_box_events(leak_case, tmp_path: Path) -> None:
     assert chosen == []  # every event of the region lies in the box
     chosen = select_entries(data, analysis.selection, "minus_box", 50, box)
     assert chosen and all(abs(cols["m2"][e]) >= BOX_HALF_WIDTH for e in chosen)
+
+
+@pytest.mark.parametrize("samples_yaml", [
+    'samples:\n  data: {kind: mc, files: [pseudo.root], weight: "1.0"}\n',
+    ('samples:\n  data: {kind: data, files: [data.root]}\n'
+     '  again: {kind: mc, files: [pseudo.root], weight: "1.0"}\n'),
+], ids=["relabelled_mc", "second_mc_sample"])
+def test_regression_pseudo_data_in_an_mc_sample_is_refused(tmp_path: Path,
+                                                           samples_yaml: str) -> None:
+    """Pseudo-data relabelled ``kind: mc`` in samples.yaml (or listed again as an MC sample) had
+    its signal region read without --unblind: blinding removes the box from data samples only.
+    The metadata nutag simulate stores in the file says it is data: refused before the loop."""
+    from nutag.input_files import check_input_file
+    from nutag.simulate import produce as P
+    from nutag.simulate.config import load_sim_config
+
+    cfg = _write(tmp_path, "rntuple")
+    spec = P.SampleSpec("pseudo", "data", (P.Part(P.STREAMS["kmu2"], 5, 300, "trigger_control"),))
+    pseudo = P.produce_samples([spec], load_sim_config(None), tmp_path, chunk_size=1000)
+    assert Path(pseudo["pseudo"].path) == tmp_path / "pseudo.root"
+    assert P.read_metadata(tmp_path / "pseudo.root")["kind"] == "data"
+    (tmp_path / "samples.yaml").write_text(samples_yaml)
+    with pytest.raises(ConfigError) as err:
+        config.load_analysis(cfg)
+    samples = tmp_path / "samples.yaml"
+    name = "data" if "data: {kind: mc" in samples_yaml else "again"
+    line = next(i for i, t in enumerate(samples_yaml.splitlines(), 1) if "pseudo.root" in t)
+    message = str(err.value)
+    assert message.startswith(f"{samples}:{line}: samples.{name}.kind: ")
+    assert f"'{tmp_path / 'pseudo.root'}' is data" in message and "without --unblind" in message
+    assert "Fix: list the file only in a kind: data sample" in message
+    # the same file in a kind: data sample passes; a file without nutag metadata (real data
+    # converted by a user) is not judged by it
+    as_data = config.Sample("data", "data", [str(tmp_path / "pseudo.root")], "nutag", "1.0", {},
+                            "", config.Loc(str(samples), 2))
+    assert check_input_file(as_data, str(tmp_path / "pseudo.root")) == pseudo["pseudo"].n_entries
+    as_mc = config.Sample("mc", "mc", [str(tmp_path / "data.root")], "nutag", "1.0", {}, "",
+                          config.Loc(str(samples), 2))
+    assert check_input_file(as_mc, str(tmp_path / "data.root")) == 2500

@@ -19,6 +19,8 @@ from typing import Any
 from .binning import MAX_BINS, MAX_CELLS, Binning, check_cells, parse_binning  # noqa: F401 (limits re-exported)
 from .checks import check_meta, check_options, check_regions, check_units
 from .errors import ConfigError
+# Re-exported: the file checks and the entry counter live in nutag.input_files.
+from .input_files import check_input_file, read_input_columns, stored_entries  # noqa: F401
 # Re-exported: `from nutag.config import X` keeps working for every name that lived here.
 from .expressions import (CPP_NAMES, NAMESPACES, check_expressions,  # noqa: F401
                           check_safe_expression, expression_names)
@@ -468,115 +470,3 @@ def load_selection(paths: Iterable[str | os.PathLike], *,
     check_regions(sel)
     check_units(sel)
     return sel
-
-
-def _entries(ROOT, obj: Any) -> int | None:
-    """Entries of a TTree or RNTuple from its metadata (no event is read)."""
-    if hasattr(obj, "GetEntries"):
-        return int(obj.GetEntries())
-    try:
-        return int(ROOT.RNTupleReader.Open(obj).GetNEntries())
-    except Exception:  # noqa: BLE001 - an unknown layout: let the event loop judge
-        return None
-
-
-def stored_entries(path: str, name: str) -> tuple[int | None, str | None]:
-    """(entries, "ttree" or "rntuple") of the dataset ``name`` in the file ``path``, from its
-    metadata alone (no event is read); (None, None) if the file or the dataset cannot be read.
-    The one place nutag counts the entries of an input file."""
-    from .rootenv import import_root  # noqa: PLC0415 (ROOT only when a file is opened)
-
-    ROOT = import_root()
-    tf = ROOT.TFile.Open(path)
-    try:
-        obj = tf.Get(name) if tf and not tf.IsZombie() else None
-        if not obj:
-            return None, None
-        if hasattr(obj, "GetEntries"):
-            return int(obj.GetEntries()), "ttree"
-        return int(ROOT.RNTupleReader.Open(obj).GetNEntries()), "rntuple"
-    except Exception:  # noqa: BLE001 - an unknown layout: the event loop reports the file
-        return None, None
-    finally:
-        if tf:
-            tf.Close()
-
-
-def check_input_file(sample: Sample, path: str) -> int | None:
-    """Open one input file (metadata only): it must be a complete ROOT file holding the tree.
-
-    Returns the number of entries (None if unknown). A file ROOT had to *recover* (truncated,
-    or not closed by its writer) is refused: it opens, but silently lacks its last events.
-    """
-    from .rootenv import capture_stderr, import_root  # noqa: PLC0415 (ROOT only when needed)
-
-    ROOT = import_root()
-    loc = sample.where("files")
-    key = f"samples.{sample.name}.files"
-    with capture_stderr() as cap:
-        try:
-            tfile = ROOT.TFile.Open(path)
-        except OSError:  # the pythonised TFile.Open raises where C++ returns nullptr
-            tfile = None
-    said = "; ".join(line.strip() for line in cap.text.splitlines() if line.strip())[:300]
-    if not tfile or tfile.IsZombie():
-        raise ConfigError(loc.file, loc.line, key, f"cannot open {path!r} as a ROOT file"
-                          + (f" (ROOT: {said})" if said else ""),
-                          "check that the file is a ROOT file and complete; re-copy or "
-                          "re-produce it (nutag simulate)")
-    try:
-        if tfile.TestBit(ROOT.TFile.kRecovered):
-            raise ConfigError(loc.file, loc.line, key, f"{path!r} is truncated or was not "
-                              "closed by its writer: ROOT had to recover it"
-                              + (f" (ROOT: {said})" if said else ""),
-                              "re-copy or re-produce the file: a recovered file lacks events "
-                              "without saying so")
-        obj = tfile.Get(sample.tree)
-        if not obj:
-            names = [k.GetName() for k in tfile.GetListOfKeys()]
-            tloc = sample.where("tree")
-            raise ConfigError(tloc.file, tloc.line, f"samples.{sample.name}.tree",
-                              f"no tree or RNTuple '{sample.tree}' in {path!r} (it holds: "
-                              f"{', '.join(names) or 'nothing'})", did_you_mean(sample.tree, names))
-        if isinstance(obj, ROOT.TH1) or (hasattr(obj, "InheritsFrom")
-                                         and not obj.InheritsFrom("TTree")):
-            tloc = sample.where("tree")
-            raise ConfigError(tloc.file, tloc.line, f"samples.{sample.name}.tree",
-                              f"'{sample.tree}' in {path!r} is a {obj.ClassName()}, not a "
-                              "TTree or RNTuple", "name the tree or RNTuple of the events")
-        return _entries(ROOT, obj)
-    finally:
-        tfile.Close()
-
-
-def read_input_columns(sample: Sample) -> list[str]:
-    """Check the sample's files (metadata only) and return the first file's column names.
-
-    Every local file is opened (a truncated file in the middle of a list would otherwise
-    fail the event loop after an hour); remote files (``root://``) only the first. A sample
-    without any entry is an error for data, and for MC without ``meta.n_generated``.
-    """
-    from .rootenv import import_root  # noqa: PLC0415 (ROOT only when needed)
-
-    ROOT = import_root()
-    loc = sample.where("files")
-    key = f"samples.{sample.name}.files"
-    if not sample.files:
-        raise ConfigError(loc.file, loc.line, key, "no input files", "list at least one file")
-    unique = list(dict.fromkeys(sample.files))
-    local = [f for f in unique if "://" not in f]
-    remote = [f for f in unique if "://" in f]
-    counts = {f: check_input_file(sample, f) for f in local + remote[:1]}
-    if not remote and all(n is not None for n in counts.values()):
-        total = sum(counts[f] for f in sample.files)
-        if total == 0:
-            if sample.kind == "mc" and sample.meta.get("n_generated"):
-                log.warning("sample %s: no entry in its %d file(s) (none of the %s generated "
-                            "events passed the preselection)", sample.name, len(unique),
-                            sample.meta["n_generated"])
-            else:
-                raise ConfigError(loc.file, loc.line, key, f"sample '{sample.name}' has no "
-                                  f"entry: its {len(unique)} file(s) hold 0 events",
-                                  "point 'files:' at the produced files (nutag simulate), or "
-                                  "remove the sample and every options: entry naming it")
-    return [str(c) for c in ROOT.RDataFrame(sample.tree, sample.files[0]).GetColumnNames()]

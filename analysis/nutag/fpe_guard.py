@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .rootenv import import_root
 
@@ -61,13 +62,36 @@ def fault_message(suspects: list[str]) -> str:
             "floating point (`10.0 / n`)\n")
 
 
-@contextlib.contextmanager
-def fpe_named(suspects: list[str]) -> Iterator[None]:
-    """While inside, SIGFPE ends the process with :func:`fault_message` instead of a trace."""
+#: what a Dask worker prints when its loop faults: it does not know the YAML of the graph it
+#: runs (the client does, and lists the expressions that divide: nutag.run.worker_died_error)
+WORKER_FAULT = ("nutag: error: this Dask worker stopped on an arithmetic fault (SIGFPE: an "
+                "integer division or remainder by zero) in the event loop of a nutag task; the "
+                "client's error lists the YAML expressions that divide. Fix: guard the divisor, "
+                "e.g. `n > 0 ? 10 / n : 0`, or divide as floating point (`10.0 / n`)\n")
+
+
+def _install(message: str) -> Any:
     ROOT = import_root()
     if not hasattr(ROOT, "nutag_fpe_guard"):
         ROOT.gInterpreter.Declare(_DECLARATION)
-    ROOT.nutag_fpe_guard.install(fault_message(suspects).encode())
+    ROOT.nutag_fpe_guard.install(message.encode())
+    return ROOT
+
+
+def guard_worker() -> None:
+    """SIGFPE ends this (Dask worker) process with :data:`WORKER_FAULT`, for good.
+
+    Why for good: a worker process exists to run nutag's tasks, there is no hook at the end of
+    a task to restore the previous handler, and ROOT's own handler would spend seconds on a
+    gdb stack trace before the worker dies anyway, at every retry.
+    """
+    _install(WORKER_FAULT)
+
+
+@contextlib.contextmanager
+def fpe_named(suspects: list[str]) -> Iterator[None]:
+    """While inside, SIGFPE ends the process with :func:`fault_message` instead of a trace."""
+    ROOT = _install(fault_message(suspects))
     try:
         yield
     finally:

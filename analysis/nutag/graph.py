@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 from .blinding import BLIND_VETO, BlindBox
 from .compiled import CutTree
 from .config import (Binning, ConfigError, Cut, Histogram, Loc, Sample, Selection,
-                     check_expressions, stored_entries)
+                     check_expressions)
+from .cutflow_booking import (ACTIONS, FUSED, SUMS, UNIT, WEIGHT, WEIGHT2,  # noqa: F401
+                              CutflowEntry, book_cutflow_row, cutflow_mode, sumw_of)
 from .expressions import guarded_jit_expression
 from .fpe_guard import dividing_expressions
+from .input_files import sample_dataframe
 from .rootenv import capture_stderr, import_root
 
 if TYPE_CHECKING:
@@ -31,98 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("nutag.graph")
 
 ALL_CUT = "(all)"  # first cutflow row: the events read, before any cut
-WEIGHT, WEIGHT2 = "_w", "_w2"
 
 ExtraHook = Callable[[str, Any], Mapping[str, Any]]
 DataFrameFactory = Callable[[Sample], Any]
-
-
-#: how a cutflow row is booked (see :func:`book_cutflow_row`); FUSED: a row of the one
-#: cutflow action of a fused selection (:mod:`nutag.compiled`)
-UNIT, SUMS, ACTIONS, FUSED = "unit", "sums", "actions", "fused"
-
-
-@dataclass(frozen=True)
-class CutflowEntry:
-    """One booked (not yet computed) cutflow row: raw count, sum w and sum w^2 after a cut.
-
-    Why several shapes for the same three numbers: the cutflow is booked after every cut of
-    every region, so its cost per event multiplies. ``unit`` (weight identically 1: data
-    without systematic sources) books one ``Count`` and sum w = sum w^2 = count; ``sums`` books
-    one compiled ``nutag::CutflowHelper`` action filling all three; ``actions`` books
-    ``Count`` + ``Sum(w)`` + ``Sum(w^2)``, for distributed dataframes, which accept only
-    ROOT's built-in actions. ``fused`` is row ``index`` of the one action of a fused selection
-    (``source``, booked once; ``results`` is then empty). All give bit-identical numbers
-    (integers; the same Kahan sums).
-    """
-
-    cut: str
-    mode: str
-    results: tuple[Any, ...]
-    source: Any = None
-    index: int = 0
-
-    def values(self) -> tuple[int, float, float]:
-        """(raw, sumw, sumw2), after the loop ran."""
-        if self.mode == FUSED:
-            v = self.source.GetValue()[self.index]
-            return int(v.n), float(v.sumw), float(v.sumw2)
-        if self.mode == UNIT:
-            n = int(self.results[0].GetValue())
-            return n, float(n), float(n)
-        if self.mode == SUMS:
-            v = self.results[0].GetValue()
-            return int(v.n), float(v.sumw), float(v.sumw2)
-        n, w, w2 = self.results
-        return int(n.GetValue()), float(w.GetValue()), float(w2.GetValue())
-
-    @property
-    def sumw_result(self) -> Any:
-        """The booked result holding sum w (what ``VariationsFor`` varies); read its varied
-        values with :func:`sumw_of`."""
-        if self.mode == FUSED:
-            raise ValueError("a fused cutflow has no per-row result to vary (samples with "
-                             "systematic sources are never fused)")
-        return self.results[0] if self.mode in (UNIT, SUMS) else self.results[1]
-
-
-def sumw_of(value: Any) -> float:
-    """sum w from the value of :attr:`CutflowEntry.sumw_result` (a number or CutflowSums)."""
-    return float(value.sumw) if hasattr(value, "sumw") else float(value)
-
-
-def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str,
-                     aot: Any = None) -> CutflowEntry:
-    """Book the cutflow row of the events passing ``node`` in the given shape; ``aot``: a
-    compiled selection (:class:`nutag.compiled.CompiledSelection`) that books it instead of
-    cling (the same action, compiled with the selection)."""
-    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
-
-    if mode == UNIT and is_distributed(node):
-        return CutflowEntry(cut, mode, (node.Count(),))
-    if aot is not None and mode == UNIT:
-        return CutflowEntry(cut, mode, (aot.book_count(node),))
-    if aot is not None and mode == SUMS:
-        return CutflowEntry(cut, mode, (aot.book_cutflow(node, WEIGHT),))
-    from .cpp import declare_rdf_helpers  # noqa: PLC0415
-
-    declare_rdf_helpers()
-    if mode == UNIT:
-        return CutflowEntry(cut, mode, (ROOT.nutag.book_count(ROOT.RDF.AsRNode(node)),))
-    if mode == SUMS:
-        return CutflowEntry(cut, mode, (ROOT.nutag.book_cutflow(ROOT.RDF.AsRNode(node), WEIGHT),))
-    return CutflowEntry(cut, mode, (node.Count(), node.Sum(WEIGHT), node.Sum(WEIGHT2)))
-
-
-def cutflow_mode(kind: str, *, varied: bool, distributed: bool) -> str:
-    """The cheapest exact cutflow booking for a sample (see :class:`CutflowEntry`).
-
-    ``varied``: the sample has systematic sources; its final sum w is then booked as a weighted
-    sum that ``VariationsFor`` can vary, for data as for MC.
-    """
-    if kind == "data" and not varied:
-        return UNIT  # data's weight is the constant 1.0 unless a systematic source applies
-    return ACTIONS if distributed else SUMS
 
 
 @dataclass
@@ -181,33 +95,9 @@ class SampleGraph:
 
 
 def default_dataframe(sample: Sample) -> Any:
-    """One local RDataFrame over all files of the sample (TTree or RNTuple alike).
-
-    Empty RNTuples are left out of the chain, and a sample whose files are all empty RNTuples
-    becomes an empty dataframe with the same columns (:func:`empty_like_rntuple`): ROOT 6.40's
-    RNTuple data source crashes (SIGSEGV in ``RNTupleDS``, building the sample info) on an
-    RNTuple with no entry, and ``nutag simulate`` writes one when no event passes its
-    preselection. An empty TTree is read as it is.
-    """
-    ROOT = import_root()
-    kept = [f for f in sample.files if stored_entries(f, sample.tree) != (0, "rntuple")]
-    if sample.files and not kept:
-        log.warning("sample %s: every file is an empty RNTuple; booked on an empty dataframe "
-                    "with its columns", sample.name)
-        return empty_like_rntuple(ROOT, sample.files[0], sample.tree)
-    files = ROOT.std.vector["std::string"]()
-    for f in kept:
-        files.push_back(f)
-    return ROOT.RDataFrame(sample.tree, files)
-
-
-def empty_like_rntuple(ROOT: Any, path: str, name: str) -> Any:
-    """A dataframe of no entry with the columns (names and types) of the RNTuple in ``path``."""
-    desc = ROOT.RNTupleReader.Open(name, path).GetDescriptor()
-    df = ROOT.RDF.AsRNode(ROOT.RDataFrame(0))
-    for top in desc.GetTopLevelFields():
-        df = ROOT.RDF.AsRNode(df.Define(str(top.GetFieldName()), f"{top.GetTypeName()}{{}}"))
-    return df
+    """One local RDataFrame over all files of the sample, TTree or RNTuple alike, empty
+    RNTuples left out (:func:`nutag.input_files.sample_dataframe`)."""
+    return sample_dataframe(sample)
 
 
 _DIAG = re.compile(r"^input_line_\d+:\d+:\d+:\s*")
@@ -563,6 +453,7 @@ def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False)
     same single event loop as the nominal ones (``GetNRuns() == 1``). Returns the number of
     result maps booked; they land in ``SampleGraph.variations``.
     """
+    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
     from .systematics import book_variations as _vfor  # noqa: PLC0415
 
     vfor = None
@@ -574,7 +465,11 @@ def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False)
             continue
         names = list(g.regions)
         finals = [g.regions[r].cutflow[-1].sumw_result for r in names]
-        maps = [vfor(r) for r in finals] if vfor else _vfor(finals, distributed=distributed)
+        # a sample with nothing to read is booked locally even in a distributed run
+        # (nutag.input_files.sample_dataframe)
+        dist = distributed and is_distributed(g.df)
+        maps = ([vfor(r) for r in finals] if vfor and dist
+                else _vfor(finals, distributed=dist))
         g.variations = dict(zip(names, maps))
         n += len(maps)
     return n

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .config import Analysis, Sample, stored_entries
+from .config import Analysis, Sample
 from .errors import NutagError
 
 
@@ -76,19 +76,12 @@ def first_entries(max_events: int) -> Callable[[Sample], Any]:
 
     ``RDatasetSpec.WithGlobalRange`` rather than ``Range``: ``Range`` is refused with implicit
     multithreading, a global range of the dataset is not, so the check runs on every thread.
+    Made by :func:`nutag.input_files.sample_dataframe`, as on every route (empty RNTuples left
+    out, all of a sample shorter than ``max_events``).
     """
-    from .graph import default_dataframe
-    from .rootenv import import_root
+    from .input_files import sample_dataframe  # noqa: PLC0415 (ROOT only when a graph is built)
 
     def make_df(sample: Sample) -> Any:
-        ROOT = import_root()
-        counts = [stored_entries(f, sample.tree)[0] for f in sample.files]
-        if None not in counts and sum(counts) <= max_events:
-            return default_dataframe(sample)  # all of it (and its care for empty RNTuples)
-        spec = ROOT.RDF.Experimental.RDatasetSpec()
-        spec.AddSample((sample.name, sample.tree,
-                        [f for f, n in zip(sample.files, counts) if n != 0]))
-        spec.WithGlobalRange((0, int(max_events)))
-        return ROOT.RDataFrame(spec)
+        return sample_dataframe(sample, entry_range=(0, int(max_events)))
 
     return make_df

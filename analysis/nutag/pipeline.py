@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 from . import __version__, report
 from . import results as _results
 from .blinding import blind_box_of
-from .config import Analysis, Sample, load_analysis, load_samples, load_yaml, stored_entries
+from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
 from .errors import ConfigError, NutagError
+from .input_files import stored_entries
 from .partial import Partial, check_partial, first_entries, truncate_samples
 
 log = logging.getLogger("nutag.pipeline")
@@ -272,7 +273,7 @@ def config_hash(analysis: Analysis) -> str:
 
 
 def _entries(path: str, name: str) -> int | None:
-    """Entries of an input file for the provenance (:func:`nutag.config.stored_entries`)."""
+    """Entries of an input file for the provenance (:func:`nutag.input_files.stored_entries`)."""
     n, _ = stored_entries(path, name)
     if n is None:  # the provenance must not fail the run
         log.warning("could not count the entries of %s:%s", path, name)
@@ -374,6 +375,8 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     if backend not in BACKENDS:
         raise NutagError(f"unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
     opts = dict(backend_opts or {})
+    if backend == "condor":  # every chunk job loads the YAML again, with the same permission
+        opts.setdefault("allow_unsafe_expressions", allow_unsafe_expressions)
     partial = Partial(max_files, max_events)
     check_partial(partial, unblind=unblind, force_unblind=force_partial_unblind, backend=backend)
     n_threads = int(threads or os.cpu_count() or 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,15 +95,25 @@ def _run_local(graphs: list[SampleGraph], threads: int) -> None:
     if threads > 1 and not ROOT.IsImplicitMTEnabled():
         raise RuntimeError(f"run(threads={threads}) but implicit multithreading is off: call "
                            "nutag.run.configure_threads(n) before building the graphs")
-    booked = [ptr for g in graphs for ptr in g.booked]
+    run_booked(graphs)
+
+
+def run_booked(graphs: list[SampleGraph], extra: Sequence[Any] = ()) -> None:
+    """``RunGraphs`` over every result booked on local ``graphs`` (and ``extra`` results of
+    them), with the errors of the loop made readable: an arithmetic fault names the YAML
+    expressions that divide (:func:`nutag.fpe_guard.fpe_named`), a ROOT error names the
+    damaged file or the samples read (:func:`loop_error`). The local run, its ``--max-events``
+    variant, an HTCondor chunk and the local graphs of a Dask run all run their loop here."""
+    ROOT = import_root()
+    booked = [ptr for g in graphs for ptr in g.booked] + list(extra)
     log.info("running %d results of %d samples in one event loop", len(booked), len(graphs))
-    if booked:
-        suspects = [s for g in graphs for s in g.dividing]
-        try:
-            with fpe_named(suspects):
-                ROOT.RDF.RunGraphs(booked)
-        except Exception as exc:  # noqa: BLE001 - cppyy raises ROOT's C++ exceptions as these
-            raise loop_error(graphs, exc) from None
+    if not booked:
+        return
+    try:
+        with fpe_named([s for g in graphs for s in g.dividing]):
+            ROOT.RDF.RunGraphs(booked)
+    except Exception as exc:  # noqa: BLE001 - cppyy raises ROOT's C++ exceptions as these
+        raise loop_error(graphs, exc) from None
 
 
 def _root_message(exc: Exception) -> str:
@@ -113,11 +123,20 @@ def _root_message(exc: Exception) -> str:
     return " ".join(text.split("\nAt:", 1)[0].split())[:400]
 
 
-def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
-    """An error of the event loop, naming the files it was reading.
+def _sample_where(g: SampleGraph) -> str:
+    """``sample NAME (samples.yaml:LINE)``: where a physicist finds the sample."""
+    where = f" ({g.sample.loc.file}:{g.sample.loc.line})" if g.sample is not None else ""
+    return f"sample {g.name}{where}"
 
-    Why: a damaged input file (e.g. bytes overwritten inside it) opens and passes every check
-    before the loop, then stops the loop with a ROOT message that names no file.
+
+def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
+    """An error of the event loop over ``graphs``, naming what to fix.
+
+    Why: a YAML expression that throws, a damaged input file (bytes overwritten inside it: it
+    opens and passes every check before the loop) and a Dask worker that died all stop the
+    loop with a message that names no YAML line and no file. A damaged file is found by
+    reading the samples' files one by one (:func:`nutag.input_files.damaged_files`), only now
+    that the loop failed.
     """
     message = _root_message(exc)
     if EXPRESSION_ERROR in message:
@@ -125,17 +144,56 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
         return NutagError(f"a YAML expression failed during the event loop: {where}. Fix: "
                           "guard the expression (e.g. an index checked against the size, as "
                           "nutag::at_or does, or a divisor checked against zero)")
+    if type(exc).__name__ == "KilledWorker":  # distributed.scheduler.KilledWorker
+        return worker_died_error(graphs, message)
+    from .input_files import damaged_files  # noqa: PLC0415
+
+    log.info("the event loop failed: reading the files of %d sample(s) one by one to find a "
+             "damaged one", len(graphs))
+    damaged = []
+    for g in graphs:
+        if g.sample is not None:
+            damaged += [f"{_sample_where(g)}: {f}, which is damaged: {why}"
+                        for f, why in damaged_files(g.sample.files, g.sample.tree)]
+    if damaged:
+        return NutagError(f"the event loop stopped on an error (ROOT: {message}) while reading "
+                          f"{'; '.join(damaged)}. Fix: re-copy or re-produce the damaged file "
+                          "(nutag simulate)")
     read = []
     for g in graphs:
         files = list(g.sample.files) if g.sample is not None else []
         shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        where = (f" ({g.sample.loc.file}:{g.sample.loc.line})" if g.sample is not None else "")
-        read.append(f"sample {g.name}{where}: {shown or 'its dataframe'}")
+        read.append(f"{_sample_where(g)}: {shown or 'its dataframe'}")
     return NutagError(f"the event loop stopped on an error (ROOT: {message}) while "
-                      f"reading {'; '.join(read)}. Fix: a damaged input "
-                      "file stops the loop like this: re-copy or re-produce the damaged file "
-                      "(nutag simulate); to find it, run a configuration listing one file at a "
-                      "time")
+                      f"reading {'; '.join(read)}; each of these files reads back entirely on its "
+                      "own (checked after the failure), so none is damaged. Fix: what ROOT's "
+                      "message names (a C++ helper or correction that throws, a file changed or "
+                      "unreachable during the loop); rerun to tell a passing I/O problem from a "
+                      "lasting one")
+
+
+def worker_died_error(graphs: list[SampleGraph], message: str) -> NutagError:
+    """The Dask workers running ``graphs`` died instead of raising an error.
+
+    Why this cannot name THE faulting expression: an integer division by zero raises SIGFPE
+    inside the C++ loop of a worker process; nothing can turn it into an exception there (the
+    loop cannot be resumed), so the worker ends (with nutag's message in its log:
+    :func:`nutag.backends.dask_backend.worker_setup`), Dask retries the task on other workers
+    and gives up with ``KilledWorker``. Running out of memory ends a worker the same way. The
+    client knows which samples ran and which of their expressions divide: it names those, and
+    the local run, which names the fault itself.
+    """
+    dividing = [s for g in graphs for s in g.dividing]
+    listed = "".join(f"\n  {s}" for s in dict.fromkeys(dividing)) or " (none divides)"
+    return NutagError(
+        f"the Dask workers running {', '.join(_sample_where(g) for g in graphs)} died instead "
+        f"of raising an error (Dask: {message[:300]}). A worker dies like this on an arithmetic "
+        "fault (SIGFPE: an integer division or remainder by zero) in the C++ of the event loop, "
+        "or when it runs out of memory; the worker log says which. The YAML expressions of these "
+        f"samples that divide:{listed}\nFix: guard the divisor, e.g. `n > 0 ? 10 / n : 0`, or "
+        "divide as floating point (`10.0 / n`); `nutag run --backend local` (add --max-events "
+        "N for a quicker look) names the faulting expression itself. If none divides by zero, "
+        "give the workers more memory")
 
 
 def _run_dask(graphs: list[SampleGraph], threads: int) -> None:

@@ -26,6 +26,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,14 @@ HISTOS, RESULTS, DONE = "histograms.root", "results.json", "DONE"
 FORMAT = "nutag-chunk-1"
 
 
-def chunk_dataframe(files: list[str], entry_range: tuple[int, int] | None):
-    """A dataframe factory for ``build_graph``: the listed files, optionally a global range."""
-    ROOT = import_root()
+def chunk_dataframe(files: list[str], entry_range: tuple[int, int] | None
+                    ) -> Callable[[Any], Any]:
+    """A dataframe factory for ``build_graph``: the listed files, optionally a global range
+    (:func:`nutag.input_files.sample_dataframe`, as on every route: empty RNTuples left out)."""
+    from ..input_files import sample_dataframe  # noqa: PLC0415
 
     def make_df(sample: Any) -> Any:
-        if entry_range is None:
-            return ROOT.RDataFrame(sample.tree, list(files))
-        spec = ROOT.RDF.Experimental.RDatasetSpec()
-        spec.AddSample((sample.name, sample.tree, list(files)))
-        spec.WithGlobalRange((int(entry_range[0]), int(entry_range[1])))
-        return ROOT.RDataFrame(spec)
+        return sample_dataframe(sample, list(files), entry_range)
 
     return make_df
 
@@ -110,6 +108,7 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
               expected_entries: int | None = None) -> Path:
     """Book the sample's graph on the chunk, run it in one loop, write the outputs."""
     from .. import config as _config  # noqa: PLC0415
+    from ..run import run_booked  # noqa: PLC0415
     from . import build_graphs, collect  # noqa: PLC0415
 
     t0 = time.time()
@@ -128,7 +127,7 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
     # the entries read, counted before anything (a blinded data graph's (all) row starts after
     # the blind-box veto): checks that the chunk read its whole range, in the same loop
     read_count = graphs[0].df.Count()
-    ROOT.RDF.RunGraphs([p for g in graphs for p in g.booked] + [read_count])
+    run_booked(graphs, [read_count])  # a fault names the YAML, a ROOT error the damaged file
     res = collect(graphs, threads=1, backend="condor").samples[sample]
     read = int(read_count.GetValue())
     if expected_entries is not None and read is not None and read != expected_entries:
@@ -173,16 +172,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--builder", default=None, help="graph builder 'module:function'")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.manifest:
-        if args.chunk is None:
-            p.error("--manifest needs --chunk")
-        done = run_manifest_chunk(args.manifest, args.chunk)
-    else:
-        if not (args.config and args.sample and args.files and args.out):
-            p.error("give --manifest and --chunk, or --config, --sample, --files and --out")
-        done = run_chunk(args.config, args.sample, args.files,
-                         tuple(args.range) if args.range else None, args.out,
-                         blinded=not args.unblind, builder=args.builder)
+    if args.manifest and args.chunk is None:
+        p.error("--manifest needs --chunk")
+    if not args.manifest and not (args.config and args.sample and args.files and args.out):
+        p.error("give --manifest and --chunk, or --config, --sample, --files and --out")
+    from ..errors import NutagError  # noqa: PLC0415
+
+    try:
+        if args.manifest:
+            done = run_manifest_chunk(args.manifest, args.chunk)
+        else:
+            done = run_chunk(args.config, args.sample, args.files,
+                             tuple(args.range) if args.range else None, args.out,
+                             blinded=not args.unblind, builder=args.builder)
+    except NutagError as exc:  # the job log shows what to fix, as `nutag run` would
+        print(f"nutag: error: {exc}", file=sys.stderr)
+        return 1
     print(done)
     return 0
 

@@ -186,7 +186,9 @@ def worker_setup(bundle_name: str | None, mode: str | None = None,
 
     On a Dask worker the bundle uploaded by ``DistributeFiles`` sits in the worker's local
     directory: unpack it there once and point ``nutag.cpp`` at it. In the client process (ROOT
-    also runs the initialisation locally) the checkout is used as is.
+    also runs the initialisation locally) the checkout is used as is. A worker also gets
+    nutag's SIGFPE handler (:func:`nutag.fpe_guard.guard_worker`): an integer division by zero
+    cannot be caught in its C++ loop, so it prints what happened and ends at once.
     """
     local = None
     try:
@@ -204,6 +206,10 @@ def worker_setup(bundle_name: str | None, mode: str | None = None,
             os.environ["NUTAG_LIBRARY"] = str(lib)
         if (target / "corrections").is_dir():
             os.environ["NUTAG_CORRECTIONS_DIR"] = str(target / "corrections")
+    if local is not None:
+        from ..fpe_guard import guard_worker  # noqa: PLC0415
+
+        guard_worker()
     from ..cpp import load_cpp  # noqa: PLC0415
 
     loaded = load_cpp(mode)
@@ -292,12 +298,17 @@ class DaskSession:
         log.info("dask: %s, worker bundle %s", self.client, bundle.name)
 
     def make_df(self, sample: Any) -> Any:
-        """The distributed root dataframe of one sample (TTree or RNTuple)."""
-        ROOT = import_root()
+        """The distributed root dataframe of one sample (TTree or RNTuple), empty RNTuples left
+        out; a LOCAL empty one for a sample with nothing to read
+        (:func:`nutag.input_files.sample_dataframe`; :func:`run_graphs` runs it here)."""
+        from ..backends import is_distributed  # noqa: PLC0415
+        from ..input_files import sample_dataframe  # noqa: PLC0415
+
         kw: dict[str, Any] = {"executor": self.client}
         if self.partitions:
             kw["npartitions"] = int(self.partitions)
-        return count_executions(ROOT.RDataFrame(sample.tree, list(sample.files), **kw))
+        df = sample_dataframe(sample, **kw)
+        return count_executions(df) if is_distributed(df) else df
 
     def run(self, graphs: list[SampleGraph]) -> int:
         return run_graphs(graphs)
@@ -424,16 +435,30 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
     """Run every booked result of every graph: ONE execution per sample, concurrently.
 
     What ``ROOT.RDF.RunGraphs`` does for distributed dataframes (one submission thread per
-    graph), except that an error in a submission thread is raised here instead of being
+    graph), except that an error in a submission thread is raised here, as
+    :func:`nutag.run.loop_error` words it for the sample that failed, instead of being
     swallowed (ROOT only waits on the futures, and a failed graph would then run again on its
-    first ``GetValue``). Falls back to ``ROOT.RDF.RunGraphs`` on a ROOT without these internals.
+    first ``GetValue``). Local graphs (samples with nothing to read) run in this process.
+    Falls back to ``ROOT.RDF.RunGraphs`` on a ROOT without these internals.
+
+    An arithmetic fault (SIGFPE) in a worker's loop cannot be caught there: the worker prints
+    nutag's message and ends (:func:`worker_setup`), Dask gives up on the task with
+    ``KilledWorker``, and the error names the samples and their YAML expressions that divide
+    (:func:`nutag.run.worker_died_error`).
     """
     import concurrent.futures  # noqa: PLC0415
 
+    from ..backends import is_distributed  # noqa: PLC0415
+    from ..run import loop_error, run_booked  # noqa: PLC0415
+
     ROOT = import_root()
+    local = [g for g in graphs if not is_distributed(g.df)]
+    graphs = [g for g in graphs if is_distributed(g.df)]
+    if local:
+        run_booked(local)
     booked = [ptr for g in graphs for ptr in g.booked]
     if not booked:
-        return 0
+        return len(local)
     _preimport_jobqueue()
     try:
         from ROOT._distrdf.Proxy import execute_graph  # noqa: PLC0415
@@ -447,19 +472,25 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
         if execute_graph is None:  # pragma: no cover
             n = int(ROOT.RDF.RunGraphs(booked))
         else:
-            nodes = {}
-            for ptr in booked:  # one node per graph: its execution fills every result
-                node = ptr.proxied_node
-                nodes.setdefault(id(node.get_head()), node)
+            nodes: dict[int, Any] = {}
+            owners: dict[int, list[SampleGraph]] = {}
+            for g in graphs:  # one node per graph: its execution fills every result
+                for ptr in g.booked:
+                    node = ptr.proxied_node
+                    nodes.setdefault(id(node.get_head()), node)
+                    owners.setdefault(id(node.get_head()), [g])
             with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-                futures = [pool.submit(execute_graph, node) for node in nodes.values()]
-            errors = [f.exception() for f in futures if f.exception() is not None]
-            if errors:
-                raise errors[0]
+                futures = {k: pool.submit(execute_graph, node) for k, node in nodes.items()}
+            failed = [(k, f.exception()) for k, f in futures.items() if f.exception() is not None]
+            if failed:
+                key, exc = failed[0]
+                if isinstance(exc, ImportError) or not isinstance(exc, Exception):
+                    raise exc  # a missing optional module, an interrupt: not the loop's error
+                raise loop_error(owners[key], exc) from None
             n = len(nodes)
     missing = [g.name for g in graphs for ptr in g.booked
                if getattr(getattr(ptr, "proxied_node", None), "value", 0) is None]
     if missing:
         raise RuntimeError(f"distributed run left results of {sorted(set(missing))} unfilled")
     log.info("dask: ran %d graphs (%d results), one execution each", n, len(booked))
-    return n
+    return n + len(local)

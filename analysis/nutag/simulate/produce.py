@@ -59,12 +59,12 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..input_files import METADATA_KEY, dataset_entries
 from .config import REPO_ROOT, ConfigField, SimConfigFile, cling_declaration, cpp_dir
 
 log = logging.getLogger("nutag.simulate")
 
 TREE = "nutag"
-METADATA_KEY = "nutag_metadata"
 WEIGHT_CONVENTION = "per_fiducial_kaon_decay"
 WEIGHT_CONVENTION_DOC = (
     "weight is per K+ decay in the fiducial region: the expected data count passing a selection S "
@@ -587,8 +587,9 @@ def _merge(root: Any, chunk_files: list[str], target: str) -> None:
 def count_entries(root: Any, path: str, name: str = TREE) -> tuple[int, str]:
     """(entries, "ttree" or "rntuple") of the dataset ``name`` in ``path``, from metadata only.
 
-    -1 entries when the file holds no such dataset. An RNTuple has no ``GetEntries``: its
-    count comes from its descriptor through an ``RNTupleReader`` (no page is read).
+    -1 entries when the file holds no such dataset. Counted by
+    :func:`nutag.input_files.dataset_entries`, as every input of the analysis; strict here
+    (errors raise) because the producer must know what it wrote.
     """
     f = root.TFile.Open(path)
     if not f or f.IsZombie():
@@ -597,11 +598,10 @@ def count_entries(root: Any, path: str, name: str = TREE) -> tuple[int, str]:
         obj = f.Get(name)
         if not obj:
             return -1, ""
-        if isinstance(obj, root.TTree):
-            return int(obj.GetEntries()), "ttree"
-        if isinstance(obj, root.RNTuple):
-            return int(root.RNTupleReader.Open(obj).GetNEntries()), "rntuple"
-        raise OSError(f"'{name}' in {path} is a {type(obj).__name__}, not a TTree or RNTuple")
+        counted = dataset_entries(root, obj)
+        if counted is None:
+            raise OSError(f"'{name}' in {path} is a {type(obj).__name__}, not a TTree or RNTuple")
+        return counted
     finally:
         f.Close()
 
