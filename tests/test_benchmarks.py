@@ -242,3 +242,11 @@ def test_time_budget_record_and_whole_modules_per_worker(tmp_path: Path) -> None
     for nodeid, worker in record["worker_of"].items():
         workers.setdefault(nodeid.split("::")[0], set()).add(worker)
     assert len(workers) == 3 and all(len(w) == 1 for w in workers.values()), workers
+
+
+def test_slow_modules_first_names_existing_modules() -> None:
+    """A renamed module left in conftest.SLOW_MODULES_FIRST would silently lose its place."""
+    from conftest import SLOW_MODULES_FIRST
+
+    missing = [m for m in SLOW_MODULES_FIRST if not (REPO / "tests" / m).is_file()]
+    assert not missing and len(set(SLOW_MODULES_FIRST)) == len(SLOW_MODULES_FIRST), missing
