@@ -4,7 +4,6 @@ the client, give identical samples entry by entry."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +80,41 @@ def test_condor_equals_local(cfg, spec, local, tmp_path, monkeypatch):
     assert sorted(p.name for p in (jobdir / "done").glob("*.pkl")) == ["0.pkl", "1.pkl",
                                                                         "2.pkl"]
     assert "queue chunk from" in (jobdir / "submit-0.sub").read_text()
+
+
+@needs_generator
+def test_condor_eos_output_and_setup_script(cfg, spec, local, tmp_path, monkeypatch):
+    """An output on EOS: each job sources the set-up script, writes its chunk file in its
+    scratch directory and HTCondor's output_destination sends it to the EOS directory (the
+    fake EOS of the test); the merge waits for whole files and equals a local production."""
+    pytest.importorskip("htcondor2")
+    from nutag import htcondor
+
+    eos = tmp_path / "eos"
+    monkeypatch.setattr(htcondor, "EOS_MOUNT", str(eos))
+    shim = tmp_path / "shim"
+    for k, v in {**shim_env(shim), "CONDOR_SHIM_EOS_MOUNT": str(eos)}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("CONDOR_SHIM_SLOTS", "2")
+    marker = tmp_path / "sourced.txt"
+    setup = tmp_path / "setup.sh"
+    setup.write_text(f'echo "$$" >> {marker}\n')
+    out = eos / "user" / "j" / "jdoe" / "sim"
+    jobdir = tmp_path / "jobs"
+    batch = htcondor.BatchOptions(setup=str(setup), flavour="microcentury")
+    with backend_executor("condor", condor_dir=jobdir, poll=0.2, batch=batch) as ex:
+        res = P.produce_sample(spec, cfg, out, chunk_size=CHUNK, executor=ex)
+    _same(local.path, res.path)
+    _same_meta(local, res)
+    sub = (jobdir / "submit-0.sub").read_text().splitlines()
+    dest = next(ln for ln in sub if ln.startswith("output_destination = "))
+    assert dest.startswith("output_destination = root://eosuser.cern.ch//eos/user/j/jdoe/sim/"
+                           ".nutag-scratch-")
+    assert "arguments = $(chunk) --scratch" in sub and "transfer_output_files = $(outfile)" in sub
+    assert sub[-1].startswith("queue chunk,outfile from ")
+    assert f"source {setup}" in (jobdir / "job.sh").read_text().splitlines()
+    assert len(marker.read_text().split()) == 3  # every job sourced it
+    assert len(list((shim / "scratch").glob("*/00_kmu2_00_0000?.root"))) == 3
 
 
 def test_condor_failed_chunk_is_reported(tmp_path, monkeypatch):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 from pathlib import Path
 
 from nutag import __version__
 from nutag.argtypes import default_threads, positive_int, thread_count
+from nutag.htcondor import add_batch_arguments, batch_options
 
 log = logging.getLogger("nutag.cli")
 
@@ -66,26 +68,37 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--partitions", type=positive_int, default=None, help="dask: tasks per sample")
     d.add_argument("--dask-cluster", choices=("local", "condor"), default="local",
                    help="dask: LocalCluster or dask-jobqueue HTCondorCluster")
-    d.add_argument("--condor-dir", type=Path, default=None,
-                   help="condor: job directory (rerun the same command to resume)")
-    d.add_argument("--chunk-size", type=positive_int, default=500_000, help="condor: entries per job")
-    d.add_argument("--condor-output", default="", help="condor: where chunk outputs go (/eos/... allowed)")
-    d.add_argument("--condor-setup", default="", help="shell line each job/worker runs first")
-    d.add_argument("--flavour", default="espresso", help="HTCondor +JobFlavour")
-    d.add_argument("--condor-memory", type=positive_int, default=2000, help="request_memory [MB]")
-    d.add_argument("--no-wait", action="store_true", help="condor: submit and return")
+    c = p.add_argument_group("HTCondor (--backend condor, and the worker jobs of "
+                             "--dask-cluster condor; docs/lxplus.md)")
+    add_batch_arguments(c, condor_dir_help="job directory (default: condor/<name>; rerun the "
+                                           "same command to resume)")
+    c.add_argument("--chunk-size", type=positive_int, default=500_000,
+                   help="condor: entries per job (default: 500000)")
+    c.add_argument("--condor-output", default="", metavar="DIR",
+                   help="condor: where the chunk outputs go (default: <condor-dir>/out; on "
+                        "/eos/... HTCondor sends them there)")
+    c.add_argument("--no-wait", action="store_true", help="condor: submit and return")
     p.set_defaults(func=_cmd_run)
 
 
 def _backend_options(args: argparse.Namespace) -> dict:
-    """Options of the distributed backends; each backend ignores the keys it does not use."""
+    """Options of the distributed backends; each backend ignores the keys it does not use.
+    The HTCondor jobs of both (condor chunks, dask-jobqueue workers) get the same batch
+    options and set-up."""
+    batch = batch_options(args)
+    directives = dict(batch.extra)
+    if batch.accounting_group:
+        directives["+AccountingGroup"] = f'"{batch.accounting_group}"'
     return {"scheduler": args.scheduler, "workers": args.workers, "partitions": args.partitions,
             "cluster": args.dask_cluster,
-            "condor": {"flavour": args.flavour, "memory": f"{args.condor_memory}MB",
-                       "prologue": [args.condor_setup] if args.condor_setup else []},
+            "condor": {"flavour": batch.flavour, "memory": f"{batch.memory_mb}MB",
+                       "disk": f"{batch.disk_mb}MB", "extra_directives": directives,
+                       "prologue": [f"source {shlex.quote(batch.setup)}"] if batch.setup else []},
             "condor_dir": args.condor_dir, "chunk_size": args.chunk_size,
-            "output": args.condor_output, "setup": args.condor_setup, "flavour": args.flavour,
-            "memory_mb": args.condor_memory, "wait": not args.no_wait}
+            "output": args.condor_output, "wait": not args.no_wait,
+            **{k: v for k, v in batch.to_dict().items() if k != "extra"},
+            "extra": [f"{k}={v}" for k, v in batch.extra],
+            "allow_unsafe_expressions": args.allow_unsafe_expressions}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -97,7 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         os.environ["NUTAG_COMPILE"] = args.compile
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
                            output=args.output, backend=args.backend,
-                           backend_opts=_backend_options(args),
+                           backend_opts=_backend_options(args) if args.backend != "local"
+                           else {},
                            allow_unsafe_expressions=args.allow_unsafe_expressions,
                            max_files=args.max_files, max_events=args.max_events,
                            force_partial_unblind=args.force_partial_unblind)

@@ -105,8 +105,12 @@ def write_outputs(result: Any, out: Path, info: dict[str, Any]) -> Path:
 def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
               entry_range: tuple[int, int] | None, out: str | os.PathLike, *,
               blinded: bool = True, builder: str | None = None, chunk_id: int | None = None,
-              expected_entries: int | None = None) -> Path:
-    """Book the sample's graph on the chunk, run it in one loop, write the outputs."""
+              expected_entries: int | None = None,
+              allow_unsafe_expressions: bool = False) -> Path:
+    """Book the sample's graph on the chunk, run it in one loop, write the outputs.
+
+    ``allow_unsafe_expressions``: the job loads the YAML again, with the permission the
+    submitting ``nutag run --allow-unsafe-expressions`` had (never more)."""
     from .. import config as _config  # noqa: PLC0415
     from ..run import run_booked  # noqa: PLC0415
     from . import build_graphs, collect  # noqa: PLC0415
@@ -118,7 +122,7 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
     from ..cpp import load_cpp  # noqa: PLC0415
 
     load_cpp()  # the helpers must exist before expressions are checked against the inputs
-    ana = _config.load_analysis(config)
+    ana = _config.load_analysis(config, allow_unsafe_expressions=allow_unsafe_expressions)
     if sample not in ana.samples:
         raise KeyError(f"sample {sample!r} is not in {config}; known: {', '.join(ana.samples)}")
     ana.samples[sample].files = list(files)
@@ -139,7 +143,8 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
     return write_outputs(res, Path(out), info)
 
 
-def run_manifest_chunk(manifest: str | os.PathLike, chunk_id: int) -> Path:
+def run_manifest_chunk(manifest: str | os.PathLike, chunk_id: int, *,
+                       allow_unsafe_expressions: bool = False) -> Path:
     """Run chunk ``chunk_id`` of a job directory's manifest (what the job script calls)."""
     doc = json.loads(Path(manifest).read_text())
     chunks = {c["id"]: c for c in doc["chunks"]}
@@ -150,7 +155,8 @@ def run_manifest_chunk(manifest: str | os.PathLike, chunk_id: int) -> Path:
     return run_chunk(doc["config"], c["sample"], c["files"],
                      tuple(c["range"]) if c["range"] else None, out,
                      blinded=doc["blinded"], builder=doc["builder"], chunk_id=chunk_id,
-                     expected_entries=c.get("entries"))
+                     expected_entries=c.get("entries"),
+                     allow_unsafe_expressions=allow_unsafe_expressions)
 
 
 def chunk_dirname(chunk_id: int) -> str:
@@ -170,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output directory of this chunk")
     p.add_argument("--unblind", action="store_true")
     p.add_argument("--builder", default=None, help="graph builder 'module:function'")
+    p.add_argument("--allow-unsafe-expressions", action="store_true",
+                   help="as `nutag run --allow-unsafe-expressions` (the submitting run passes it)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.manifest and args.chunk is None:
@@ -180,11 +188,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.manifest:
-            done = run_manifest_chunk(args.manifest, args.chunk)
+            done = run_manifest_chunk(args.manifest, args.chunk,
+                                      allow_unsafe_expressions=args.allow_unsafe_expressions)
         else:
             done = run_chunk(args.config, args.sample, args.files,
                              tuple(args.range) if args.range else None, args.out,
-                             blinded=not args.unblind, builder=args.builder)
+                             blinded=not args.unblind, builder=args.builder,
+                             allow_unsafe_expressions=args.allow_unsafe_expressions)
     except NutagError as exc:  # the job log shows what to fix, as `nutag run` would
         print(f"nutag: error: {exc}", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..argtypes import non_negative_int, positive_int, thread_count
 from ..config import load_yaml
+from ..htcondor import add_batch_arguments, batch_options
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
 from .produce import OUTPUT_FORMATS
 
@@ -31,6 +32,9 @@ EPILOG = """examples:
   nutag simulate --backend dask --workers 8          chunks on a Dask LocalCluster
   nutag simulate --backend dask --scheduler tcp://host:8786
   nutag simulate --backend condor --flavour longlunch  one HTCondor job per chunk
+  nutag simulate --backend condor --output /eos/user/j/jdoe/nutag/data \\
+      --condor-dir /afs/cern.ch/work/j/jdoe/nutag-jobs/sim
+                                        EOS output (sent by HTCondor), job directory on AFS
 
 The output directory gets one <sample>.root per sample (RNTuple "nutag" unless the data set's
 `format:` or --format says ttree; ZSTD level 5), samples.yaml (the sample file for
@@ -76,10 +80,8 @@ def add_simulate_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
                    help="dask: scheduler address (default: a LocalCluster)")
     g.add_argument("--workers", type=positive_int, default=2,
                    help="dask: LocalCluster worker processes (default: 2)")
-    g.add_argument("--condor-dir", type=Path, default=None, metavar="DIR",
-                   help="condor: job directory (default: hidden, inside the output directory)")
-    g.add_argument("--flavour", default="espresso",
-                   help="condor: +JobFlavour (default: espresso)")
+    add_batch_arguments(g, condor_dir_help="job directory (default: hidden, inside the output "
+                                           "directory, or here when that is on EOS)")
     p.set_defaults(func=cmd_simulate)
     return p
 
@@ -123,10 +125,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .distributed import backend_executor  # noqa: PLC0415
 
     backend = getattr(args, "backend", "local") or "local"
+    batch = batch_options(args) if backend == "condor" else None
     with backend_executor(backend, scheduler=getattr(args, "scheduler", None),
                           workers=getattr(args, "workers", 2),
                           condor_dir=getattr(args, "condor_dir", None),
-                          flavour=getattr(args, "flavour", "espresso"), out_dir=out) as executor:
+                          out_dir=out, batch=batch) as executor:
         result = produce_dataset(ds, out, threads=args.threads, only=args.samples,
                                  force=args.force, executor=executor)
     if result.reused:
