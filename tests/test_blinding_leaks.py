@@ -19,7 +19,6 @@ a listing, and that the numbers outside the box are exactly the events outside t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np

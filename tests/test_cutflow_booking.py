@@ -78,7 +78,7 @@ def test_variations_of_the_cutflow_action() -> None:
 
 def test_multithreaded_equals_three_actions() -> None:
     """With 2 threads each slot's partial sums and their merge follow ROOT's SumHelper."""
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         from nutag.rootenv import import_root
         ROOT = import_root()
         ROOT.EnableImplicitMT(2)
