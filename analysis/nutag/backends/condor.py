@@ -47,6 +47,7 @@ from ..htcondor import (BatchOptions, CondorError, EosTransfer, check_submit,  #
                         eos_path, job_script, parse_extra, refuse_eos_jobdir, resolve_setup,
                         submit_description, validate_submit, write_job_script)
 from ..htcondor_log import user_log_events
+from ..input_files import stored_entries
 from .chunk import DONE, chunk_dirname
 
 log = logging.getLogger("nutag.backends.condor")
@@ -70,24 +71,11 @@ class Submitted(CondorError):
 
 # --------------------------------------------------------------------------- plan
 def _entries(path: str, tree: str) -> int | None:
-    """Entries of ``tree`` in ``path`` (TTree or RNTuple); None when it cannot be told cheaply."""
-    from ..rootenv import capture_stderr, import_root  # noqa: PLC0415
-
-    ROOT = import_root()
-    with capture_stderr():
-        f = ROOT.TFile.Open(path)
-    if not f or f.IsZombie():
-        raise CondorError(f"cannot open input {path!r}; check it exists and is readable")
-    try:
-        obj = f.Get(tree)
-        if obj and hasattr(obj, "GetEntries"):
-            return int(obj.GetEntries())
-    finally:
-        f.Close()
-    try:
-        return int(ROOT.RNTupleReader.Open(tree, path).GetNEntries())
-    except Exception:  # noqa: BLE001 - older ROOT: chunk this file whole
-        return None
+    """Entries of ``tree`` in ``path`` (:func:`nutag.input_files.stored_entries`); None when
+    they cannot be counted from the file's metadata: the file is then chunked whole, and a
+    file that cannot be read at all fails its chunk with the loop's error naming it."""
+    n, _ = stored_entries(path, tree)
+    return n
 
 
 def plan_chunks(analysis: Any, chunk_size: int = DEFAULT_CHUNK_SIZE,
