@@ -169,6 +169,11 @@ def test_same_results_as_local(runs: dict[str, Path], backend: str) -> None:
     prov = json.loads((other / "summary.json").read_text())["provenance"]
     assert prov["backend"] == backend and prov["blinded"] is True
     assert set(prov["n_runs"].values()) == {1}  # one event loop (job) per sample
+    routes = prov["routes"]  # the execution route of every sample, with its reason
+    assert set(routes) == set(prov["n_runs"]) and all(routes.values())
+    if backend == "dask":
+        assert set(routes.values()) == {"jitted (distributed RDataFrame: the workers run "
+                                        "cling's code)"}
     # histograms: data (weight 1) bin for bin; MC to REL
     hl, ho = _histograms(local), _histograms(other)
     assert hl.keys() == ho.keys() and any(k.startswith("data/") for k in hl)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import toy_samples  # noqa: E402
 
-from nutag import compiled, config, cpp, graph  # noqa: E402
+from nutag import compiled, config, cpp, graph, routes  # noqa: E402
 from nutag.rootenv import import_root  # noqa: E402
 
 #: regions sharing leading cuts (r, s and all share beam; s extends r), a blind region, a
@@ -112,6 +112,8 @@ def test_fused_equals_node_per_cut(toy: Path, kind: str, blinded: bool,
     assert {e.mode for e in rows} == {graph.FUSED}
     assert {e.mode for reg in nodes.regions.values() for e in reg.cutflow} == \
         {graph.SUMS if kind == "mc" else graph.UNIT}
+    assert fused.route == f"{routes.FUSED_DIRECT} (RNTuple input)"
+    assert nodes.route == f"{routes.NODE_PER_CUT} (NUTAG_FUSE=off)"
     assert len(fused.booked) == 1  # one action instead of one per cutflow row and histogram
     a, b = _numbers([fused]), _numbers([nodes])
     assert a == b
@@ -204,6 +206,10 @@ def test_direct_read_equals_rdataframe_read(toy_chain: Path, kind: str, blinded:
     through = _chain_graph(toy_chain, kind, "auto", "off", monkeypatch, blinded)
     nodes = _chain_graph(toy_chain, kind, "off", "auto", monkeypatch, blinded)
     assert direct.direct_read and not through.direct_read and not nodes.direct_read
+    # each graph names the route it took and why (recorded in the provenance)
+    assert direct.route == f"{routes.FUSED_DIRECT} (RNTuple input)"
+    assert through.route == f"{routes.FUSED_RDF} (NUTAG_DIRECT_READ=off)"
+    assert nodes.route == f"{routes.NODE_PER_CUT} (NUTAG_FUSE=off)"
     a = _numbers([direct])
     assert a == _numbers([through]) == _numbers([nodes])
     n_all = a["r/cutflow"][0][1][0]  # both files: 700 + 1100 MC events (data: more)
@@ -254,5 +260,7 @@ def test_tree_input_is_read_through_rdataframe(toy_chain: Path, tmp_path: Path,
     tree = _chain_graph(d, "data", "auto", "auto", monkeypatch, blinded=True)
     chain = _chain_graph(toy_chain, "data", "auto", "auto", monkeypatch, blinded=True)
     assert not tree.direct_read and chain.direct_read
+    assert tree.route == f"{routes.FUSED_RDF} (the input is not an RNTuple holding every " \
+        "input column, e.g. a TTree)"
     assert tree.regions["r"].cutflow[-1].mode == graph.FUSED
     assert _numbers([tree]) == _numbers([chain])

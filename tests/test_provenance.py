@@ -17,7 +17,7 @@ import pytest
 import _robust_toy as rt
 
 KEYS = ("analysis", "config", "config_hash", "git_commit", "git_dirty", "versions", "inputs",
-        "blinded", "threads", "backend", "n_runs", "seeds", "command_line", "created_utc")
+        "blinded", "threads", "backend", "n_runs", "routes", "seeds", "command_line", "created_utc")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,11 @@ def test_provenance_content(good: tuple[Path, Path], prov: dict) -> None:
     assert "run" in prov["command_line"] and str(cfg) in prov["command_line"]
     samples = config.load_samples(cfg.parent / "toy" / "samples.yaml")
     assert prov["seeds"] == {n: {"seed": s.meta["seed"]} for n, s in samples.items()}
+    # the route of every sample and why: the suite runs jitted (tests/conftest.py)
+    assert prov["routes"] == {n: "jitted (NUTAG_COMPILE=off)" for n in samples}
+    summary_md = (good[1] / "summary.md").read_text()
+    assert all(f"- route of sample {n}: jitted (NUTAG_COMPILE=off)" in summary_md
+               for n in samples)
     files = {i["file"]: i for i in prov["inputs"]}
     assert set(files) == {os.path.abspath(f) for s in samples.values() for f in s.files}
     for path, item in files.items():

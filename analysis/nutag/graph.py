@@ -27,6 +27,7 @@ from .expressions import guarded_jit_expression
 from .fpe_guard import dividing_expressions
 from .input_files import sample_dataframe
 from .rootenv import capture_stderr, import_root
+from .routes import describe as describe_route
 
 if TYPE_CHECKING:
     from .systematics import Systematics
@@ -87,6 +88,8 @@ class SampleGraph:
     #: makes the node every region starts from: the dataframe with the selection's columns,
     #: after the blind-box veto for blinded data (what an interactive user may book on)
     make_source: Callable[[], Any] | None = field(default=None, repr=False)
+    #: the execution route and why (:mod:`nutag.routes`), recorded in the provenance
+    route: str = ""
 
     @property
     def source(self) -> Any:
@@ -285,7 +288,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     wloc = sample.where("weight")
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
     from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
-    from .compiled import Column, direct_read_mode  # noqa: PLC0415
+    from .compiled import Column, compile_mode, direct_read_mode, fuse_mode  # noqa: PLC0415
 
     distributed = is_distributed(df)
     # the weight, its square and the histogram weights: compiled with the selection when the
@@ -369,9 +372,6 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         direct = ((sample.tree, list(sample.files))
                   if make_df is None and direct_read_mode() == "auto" else None)
         node = aot.fused_define(node, direct)
-        if aot.direct_read:
-            log.info("sample %s: the fused kernel reads its inputs from %d RNTuple file(s)",
-                     sample.name, len(sample.files))
     elif compile_weights:  # planned with the selection: defined before its columns
         node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
                 run_steps(node, [("jit", c.name) for c in weights]))
@@ -432,11 +432,17 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         booked += res.extras.values()
     log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
               len(regions), len(booked), mode)
+    route = describe_route(distributed=distributed, compile_mode=compile_mode(), compiled=aot,
+                           sources=bool(sources), extra_columns=bool(extra_columns),
+                           fusable_cutflow=mode in (UNIT, SUMS), fuse_mode=fuse_mode(),
+                           own_dataframe=make_df is not None,
+                           direct_read_mode=direct_read_mode())
+    log.info("sample %s: %s", sample.name, route)
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
                        sources, direct_read=fused and aot.direct_read,
-                       make_source=make_source,
+                       make_source=make_source, route=route,
                        dividing=dividing_expressions(
                            [(f"{c.loc.file}:{c.loc.line}: columns.{c.name}", c.expr)
                             for c in selection.columns.values() if kind in c.kinds]

@@ -89,7 +89,8 @@ class InteractiveAnalysis:
         summary = _results.compute(doc, self.analysis.options, blinded=self.blinded)
         prov = pipeline.provenance(self.analysis, blinded=self.blinded, threads=self.threads,
                                    backend="local",
-                                   n_runs={n: s.n_runs for n, s in res.samples.items()})
+                                   n_runs={n: s.n_runs for n, s in res.samples.items()},
+                                   routes={n: s.route for n, s in res.samples.items()})
         histos = {(name, region): o.histos for name, s in res.samples.items()
                   for region, o in s.regions.items()}
         with report.output_lock(out):

@@ -290,7 +290,7 @@ def input_records(analysis: Analysis) -> list[dict[str, Any]]:
 
 
 def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
-               n_runs: Mapping[str, int],
+               n_runs: Mapping[str, int], routes: Mapping[str, str] | None = None,
                backend_options: Mapping[str, Any] | None = None,
                inputs: list[dict[str, Any]] | None = None,
                partial: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -312,7 +312,8 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
             "threads": threads, "backend": backend,
             **({"backend_options": dict(backend_options)} if backend_options else {}),
             **({"partial": dict(partial)} if partial else {}),
-            "n_runs": dict(n_runs), "command_line": list(sys.argv)}
+            "n_runs": dict(n_runs), "routes": dict(routes or {}),
+            "command_line": list(sys.argv)}
 
 
 def _blind_box_record(analysis: Analysis, blinded: bool) -> dict[str, Any]:
@@ -430,7 +431,8 @@ def _run_and_write(analysis: Analysis, out_dir: Path, *, blinded: bool, threads:
     doc = run_document(analysis, res)
     summary = _results.compute(doc, analysis.options, blinded=blinded)
     prov = provenance(analysis, blinded=blinded, threads=threads, backend=backend,
-                      n_runs=n_runs, backend_options=_recorded_options(backend, opts),
+                      n_runs=n_runs, routes={n: s.route for n, s in res.samples.items()},
+                      backend_options=_recorded_options(backend, opts),
                       inputs=inputs, partial=partial.record())
     histos = {(name, region): out.histos for name, s in res.samples.items()
               for region, out in s.regions.items()}

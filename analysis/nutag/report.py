@@ -265,6 +265,8 @@ def provenance_markdown(prov: Mapping[str, Any]) -> list[str]:
              f"- blinding: {'BLINDED' if prov.get('blinded') else 'UNBLINDED'}; "
              f"threads {prov.get('threads')}; backend {prov.get('backend')}; "
              f"event loops {prov.get('n_runs')}",
+             *(f"- route of sample {name}: {route}"
+               for name, route in (prov.get("routes") or {}).items()),
              f"- seeds: {json.dumps(prov.get('seeds', {}), sort_keys=True)}",
              f"- command line: `{' '.join(str(a) for a in prov.get('command_line') or [])}`",
              f"- created (UTC): {prov.get('created_utc')}", "",

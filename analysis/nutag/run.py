@@ -50,6 +50,8 @@ class SampleResult:
     regions: dict[str, RegionOutput]
     blinded_regions: list[str]
     blinded: bool
+    #: the execution route of the sample's graph and why (:mod:`nutag.routes`)
+    route: str = ""
 
 
 @dataclass
@@ -256,7 +258,7 @@ def collect(graphs: list[SampleGraph], *, threads: int, backend: str) -> RunResu
                 _variation_values((g.variations or {}).get(name)))
             for name, reg in g.regions.items()}
         samples[g.name] = SampleResult(g.name, g.kind, n_runs_of(g.df), regions,
-                                       list(g.blinded_regions), g.blinded)
+                                       list(g.blinded_regions), g.blinded, g.route)
     return RunResults(samples, threads, backend)
 
 

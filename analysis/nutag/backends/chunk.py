@@ -96,7 +96,7 @@ def write_outputs(result: Any, out: Path, info: dict[str, Any]) -> Path:
     tfile.Close()
     os.replace(tmp_root, out / HISTOS)
     doc = {"format": FORMAT, "sample": result.name, "kind": result.kind,
-           "n_runs": result.n_runs, "blinded": result.blinded,
+           "n_runs": result.n_runs, "blinded": result.blinded, "route": result.route,
            "blinded_regions": list(result.blinded_regions), "regions": regions, **info}
     atomic_write(out / RESULTS, json.dumps(doc, indent=1) + "\n")
     return atomic_write(out / DONE, json.dumps(info, indent=1) + "\n")

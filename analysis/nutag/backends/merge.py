@@ -98,12 +98,15 @@ def merge_chunks(chunk_dirs: Iterable[str | os.PathLike], *, backend: str = "con
         where = str(d)
         s = acc.setdefault(doc["sample"], {"kind": doc["kind"], "blinded": doc["blinded"],
                                            "blinded_regions": doc["blinded_regions"],
-                                           "n_runs": 0, "chunks": 0, "regions": {}})
+                                           "n_runs": 0, "chunks": 0, "regions": {},
+                                           "routes": set()})
         if (s["kind"], s["blinded"], s["blinded_regions"]) != (
                 doc["kind"], doc["blinded"], doc["blinded_regions"]):
             raise ValueError(f"{where}: kind/blinding differ from the sample's other chunks")
         s["n_runs"] = max(s["n_runs"], int(doc["n_runs"]))
         s["chunks"] += 1
+        if doc.get("route"):
+            s["routes"].add(str(doc["route"]))
         try:
             for rname, rdoc in doc["regions"].items():
                 r = s["regions"].get(rname)
@@ -144,7 +147,8 @@ def merge_chunks(chunk_dirs: Iterable[str | os.PathLike], *, backend: str = "con
             if v["variations"]:
                 regions[r].variations = v["variations"]
         samples[name] = SampleResult(name, s["kind"], s["n_runs"], regions,
-                                     list(s["blinded_regions"]), s["blinded"])
+                                     list(s["blinded_regions"]), s["blinded"],
+                                     "; ".join(sorted(s["routes"])))
     return RunResults(samples, 1, backend)
 
 
