@@ -31,12 +31,12 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def cpp_dir() -> Path:
-    """Directory holding ``include/`` and ``src/`` of the C++ core.
+    """Directory holding ``include/`` and ``src/`` of the C++ core: ``cpp/`` of
+    :func:`nutag.cpp.source_root` (``$NUTAG_SOURCE_DIR`` or the checkout), the one place that
+    decides where nutag's sources are."""
+    from ..cpp import source_root  # noqa: PLC0415
 
-    ``$NUTAG_SOURCE_DIR/cpp`` when set (the same variable nutag.cpp honours), else the repo's.
-    """
-    env = os.environ.get("NUTAG_SOURCE_DIR")
-    return Path(env) / "cpp" if env else REPO_ROOT / "cpp"
+    return source_root() / "cpp"
 
 
 def config_header() -> Path:

@@ -261,9 +261,10 @@ class ChunkResult:
 
 # --------------------------------------------------------------------------- schema
 def schema_path() -> Path:
-    env = os.environ.get("NUTAG_SOURCE_DIR")
-    base = Path(env) if env else REPO_ROOT
-    return base / "samples" / "ntuple-schema.yaml"
+    """samples/ntuple-schema.yaml of :func:`nutag.cpp.source_root`."""
+    from ..cpp import source_root  # noqa: PLC0415
+
+    return source_root() / "samples" / "ntuple-schema.yaml"
 
 
 def schema_columns(kind: str = "mc") -> dict[str, str]:
