@@ -15,6 +15,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("NUTAG_COMPILE", "off")
 # Printing the report page to PDF starts Chromium (1.5-2 s) in every run and report; only
 # tests/test_html_report.py needs it, and it turns it back on for its own run.
@@ -40,6 +42,7 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
     items.sort(key=lambda it: rank.get(Path(str(it.fspath)).name, len(rank)))
 
 
+@pytest.hookimpl(optionalhook=True)  # without pytest-xdist (-p no:xdist) the hook is unused
 def pytest_xdist_make_scheduler(config, log):  # noqa: ANN001, ANN201
     """Whole modules per worker (their module- and session-scoped fixtures are made once), in
     the collection order above."""

@@ -22,6 +22,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -212,3 +213,28 @@ def test_division_by_zero_on_dask_names_the_sample_and_the_cut(tmp_path: Path, c
     assert "arithmetic fault (SIGFPE" in message and "runs out of memory" in message
     assert f"{tmp_path / 'selection.yaml'}:{line}: cuts.c_n: `10 / n > 4`" in message
     assert "Fix: guard the divisor" in message
+
+
+def test_regression_killed_worker_hidden_by_the_cache_cleanup_is_still_named(tmp_path: Path
+                                                                           ) -> None:
+    """ROOT's distributed RDataFrame clears its worker caches in a ``finally`` (``client.run``):
+    with every worker dying, that broadcast failed with a closed connection, replaced the
+    ``KilledWorker`` and the error blamed the files. The worker death behind it is named."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.comm.core import CommClosedError
+
+    from nutag.run import loop_error
+
+    cfg, _line = _dividing(tmp_path)
+    graphs = build_graphs(config.load_analysis(cfg), blinded=True)
+    try:
+        try:
+            worker = SimpleNamespace(address="tcp://127.0.0.1:1")  # a WorkerState to the error
+            raise distributed.scheduler.KilledWorker("dask_mapper-1", worker, 0)
+        finally:
+            raise CommClosedError("in <TCP (closed) Scheduler Broadcast local=tcp://127.0.0.1:2>")
+    except CommClosedError as exc:
+        message = str(loop_error(graphs, exc))
+    assert "the Dask workers running sample mc" in message and "died" in message
+    assert f"{tmp_path / 'selection.yaml'}" in message and "Fix: guard the divisor" in message
+    assert "none is damaged" not in message

@@ -118,7 +118,7 @@ def run_booked(graphs: list[SampleGraph], extra: Sequence[Any] = ()) -> None:
         raise loop_error(graphs, exc) from None
 
 
-def _root_message(exc: Exception) -> str:
+def _root_message(exc: BaseException) -> str:
     """ROOT's own words from a cppyy exception (without the C++ signature and source place)."""
     text = str(exc)
     text = text.split("=>", 1)[1] if "=>" in text else text
@@ -146,8 +146,9 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
         return NutagError(f"a YAML expression failed during the event loop: {where}. Fix: "
                           "guard the expression (e.g. an index checked against the size, as "
                           "nutag::at_or does, or a divisor checked against zero)")
-    if type(exc).__name__ == "KilledWorker":  # distributed.scheduler.KilledWorker
-        return worker_died_error(graphs, message)
+    killed = _killed_worker(exc)
+    if killed is not None:
+        return worker_died_error(graphs, _root_message(killed))
     from .input_files import damaged_files  # noqa: PLC0415
 
     log.info("the event loop failed: reading the files of %d sample(s) one by one to find a "
@@ -172,6 +173,24 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
                       "message names (a C++ helper or correction that throws, a file changed or "
                       "unreachable during the loop); rerun to tell a passing I/O problem from a "
                       "lasting one")
+
+
+def _killed_worker(exc: BaseException) -> BaseException | None:
+    """The ``KilledWorker`` behind ``exc``, if a Dask worker died.
+
+    Why the chain is searched: after a failed execution ROOT's distributed RDataFrame clears
+    its caches on every worker (``client.run``, in a ``finally``); when the other workers are
+    dying too, that broadcast fails with a closed-connection error that replaces the
+    ``KilledWorker`` and keeps it only as its ``__context__``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if type(current).__name__ == "KilledWorker":  # distributed.scheduler.KilledWorker
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def worker_died_error(graphs: list[SampleGraph], message: str) -> NutagError:
