@@ -30,7 +30,7 @@ from .expressions import common_point, constant_columns, expression_names, to_py
 from .yamlio import Loc, did_you_mean
 
 if TYPE_CHECKING:
-    from .config import Region, Selection
+    from .model import Region, Selection
 
 #: the name of the Filter that removes the blind box from data (never a YAML name: a leading
 #: underscore is not a valid cut name there)

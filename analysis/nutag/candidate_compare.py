@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cutflow import atomic_write
+from .atomic import atomic_write
 from .results import CANDIDATE_COLUMNS
 
 Histos = Mapping[tuple[str, str], Mapping[str, Any]]

@@ -27,7 +27,7 @@ from .expressions import common_point, constant_columns, expression_names
 from .yamlio import LineDict, Loc, did_you_mean
 
 if TYPE_CHECKING:
-    from .config import Region, Sample, Selection
+    from .model import Region, Sample, Selection
 
 #: a number followed by a unit, e.g. "75 GeV", "60mm", "1e6 events", "10 %"
 QUANTITY = re.compile(r"^\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"

@@ -33,7 +33,7 @@ from typing import Any
 
 from . import results as _results
 from . import stats
-from .cutflow import atomic_write
+from .atomic import atomic_write
 
 log = logging.getLogger("nutag.closure")
 

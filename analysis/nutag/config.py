@@ -13,7 +13,6 @@ import glob
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .binning import MAX_BINS, MAX_CELLS, Binning, check_cells, parse_binning  # noqa: F401 (limits re-exported)
@@ -21,6 +20,8 @@ from .checks import check_meta, check_options, check_regions, check_units
 from .errors import ConfigError
 # Re-exported: the file checks and the entry counter live in nutag.input_files.
 from .input_files import check_input_file, read_input_columns, stored_entries  # noqa: F401
+# Re-exported: the records this module builds live in nutag.model.
+from .model import Analysis, Column, Cut, Histogram, Region, Sample, Selection  # noqa: F401
 # Re-exported: `from nutag.config import X` keeps working for every name that lived here.
 from .expressions import (CPP_NAMES, NAMESPACES, check_expressions,  # noqa: F401
                           check_safe_expression, expression_names)
@@ -30,100 +31,6 @@ from .systematics import Source, load_systematics, parse_systematics
 from .yamlio import LineDict, LineList, Loc, did_you_mean, load_yaml  # noqa: F401
 
 log = logging.getLogger("nutag.config")
-
-
-# --------------------------------------------------------------------------- dataclasses
-@dataclass
-class Sample:
-    """One dataset: the files of one kind (data or mc) read as one RDataFrame."""
-
-    name: str
-    kind: str
-    files: list[str]
-    tree: str
-    weight: str
-    meta: dict[str, Any]
-    doc: str
-    loc: Loc
-    key_locs: dict[str, Loc] = field(default_factory=dict)
-
-    def where(self, key: str) -> Loc:
-        return self.key_locs.get(key, self.loc)
-
-
-@dataclass
-class Column:
-    name: str
-    expr: str
-    doc: str
-    unit: str
-    kinds: tuple[str, ...]
-    loc: Loc
-
-
-@dataclass
-class Cut:
-    name: str
-    expr: str
-    doc: str
-    kinds: tuple[str, ...]
-    loc: Loc
-
-
-@dataclass
-class Region:
-    """An ordered list of cut names; relaxed variants are resolved to a plain list at load."""
-
-    name: str
-    cuts: tuple[str, ...]
-    samples: tuple[str, ...] | None
-    blind: bool
-    doc: str
-    loc: Loc
-    based_on: str | None = None
-
-    def applies_to(self, sample: str) -> bool:
-        return self.samples is None or sample in self.samples
-
-
-@dataclass
-class Histogram:
-    name: str
-    x: str
-    bins: Binning
-    title: str
-    regions: tuple[str, ...]
-    y: str | None
-    ybins: Binning | None
-    weight: str | None
-    kinds: tuple[str, ...]
-    doc: str
-    loc: Loc
-
-
-@dataclass
-class Selection:
-    """The merged content of one or more selection files (names unique across files)."""
-
-    columns: dict[str, Column] = field(default_factory=dict)
-    cuts: dict[str, Cut] = field(default_factory=dict)
-    regions: dict[str, Region] = field(default_factory=dict)
-    histograms: dict[str, Histogram] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Analysis:
-    name: str
-    file: str
-    samples_file: str
-    samples: dict[str, Sample]
-    selection: Selection
-    corrections: list[str]
-    options: dict[str, Any]
-    doc: str
-    #: systematic sources (nutag.systematics.Source), applied to the samples they name
-    systematics: list[Source] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- loaders

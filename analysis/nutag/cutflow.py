@@ -1,4 +1,4 @@
-"""Weighted cutflows as plain data: rows, JSON, Markdown, and atomic writing.
+"""Weighted cutflows as plain data: rows, JSON, Markdown, written atomically.
 
 Why weighted: for MC the physics number is sum(w) with its error sqrt(sum(w^2)), not the
 raw count; both are booked per cut in the same event loop (see ``graph.build_graph``), so
@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from .atomic import atomic_write
+from .provenance import provenance_markdown
 
 CutflowRow = dict[str, Any]  # {"cut": str, "raw": int, "sumw": float, "sumw2": float}
 
@@ -92,32 +94,6 @@ def to_markdown(samples: Mapping[str, Any], scales: Mapping[str, float] | None =
     return "\n".join(lines)
 
 
-def atomic_write(path: str | os.PathLike, text: str, *, mode: int | None = None) -> Path:
-    """Write ``text`` to a temporary file in the same directory, then ``os.replace`` it.
-
-    ``mode``: permissions of the result (masked by the umask); without it the file keeps
-    mkstemp's owner-only 0600.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, mode & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike, *,
                    provenance: Mapping[str, Any] | None = None,
                    scales: Mapping[str, float] | None = None,
@@ -132,8 +108,6 @@ def write_cutflows(samples: Mapping[str, Any], out_dir: str | os.PathLike, *,
     doc: dict[str, Any] = cutflow_document(samples)
     text = to_markdown(samples, scales, n_k)
     if provenance:
-        from .report import provenance_markdown  # noqa: PLC0415 (report imports this module)
-
         doc["_provenance"] = dict(provenance)
         text = text.rstrip("\n") + "\n" + "\n".join(provenance_markdown(provenance))
     js = atomic_write(out / "cutflows.json",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .rdf_nodes import is_distributed
+
 #: the event weight column and its square, defined by nutag.graph before the first cutflow row
 WEIGHT, WEIGHT2 = "_w", "_w2"
 
@@ -73,7 +75,6 @@ def book_cutflow_row(ROOT: Any, cut: str, node: Any, mode: str,
     """Book the cutflow row of the events passing ``node`` in the given shape; ``aot``: a
     compiled selection (:class:`nutag.compiled.CompiledSelection`) that books it instead of
     cling (the same action, compiled with the selection)."""
-    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
 
     if mode == UNIT and is_distributed(node):
         return CutflowEntry(cut, mode, (node.Count(),))

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError
 from .yamlio import Loc, did_you_mean
 
-if TYPE_CHECKING:  # the dataclasses live in nutag.config, which imports this module
-    from .config import Sample, Selection
+if TYPE_CHECKING:
+    from .model import Sample, Selection
 
 # Names an expression may use besides columns: C++ keywords and types, the RVec helpers and
 # math functions RDataFrame brings into scope, and the entry/slot columns.

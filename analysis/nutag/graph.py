@@ -26,6 +26,7 @@ from .cutflow_booking import (ACTIONS, FUSED, SUMS, UNIT, WEIGHT, WEIGHT2,  # no
 from .expressions import guarded_jit_expression
 from .fpe_guard import dividing_expressions
 from .input_files import sample_dataframe
+from .rdf_nodes import is_distributed
 from .rootenv import capture_stderr, import_root
 from .routes import describe as describe_route
 
@@ -287,7 +288,6 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     wexpr = sample.weight if kind == "mc" else "1.0"
     wloc = sample.where("weight")
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
-    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
     from .compiled import Column, compile_mode, direct_read_mode, fuse_mode  # noqa: PLC0415
 
     distributed = is_distributed(df)
@@ -459,7 +459,6 @@ def book_variations(graphs: Iterable[SampleGraph], *, distributed: bool = False)
     same single event loop as the nominal ones (``GetNRuns() == 1``). Returns the number of
     result maps booked; they land in ``SampleGraph.variations``.
     """
-    from .backends import is_distributed  # noqa: PLC0415 (backends imports this module)
     from .systematics import book_variations as _vfor  # noqa: PLC0415
 
     vfor = None

@@ -388,7 +388,7 @@ def write_page(out: Path, summary: Mapping[str, Any], pub: Mapping[str, Any],
     """Write index.html (and index.pdf) into the results directory ``out``; returns the page.
 
     Reads summary.md and cutflows.md from ``out``, so it runs after they are written."""
-    from .cutflow import atomic_write  # noqa: PLC0415
+    from .atomic import atomic_write  # noqa: PLC0415
 
     summary_md = (out / "summary.md").read_text(encoding="utf-8")
     cutflow_md = (out / "cutflows.md").read_text(encoding="utf-8")

@@ -32,7 +32,7 @@ from .rootenv import capture_stderr, import_root
 from .yamlio import did_you_mean
 
 if TYPE_CHECKING:
-    from .config import Sample
+    from .model import Sample
 
 log = logging.getLogger("nutag.input_files")
 

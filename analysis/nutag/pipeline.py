@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import platform
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
 from .errors import ConfigError, NutagError
 from .input_files import stored_entries
 from .partial import Partial, check_partial, first_entries, truncate_samples
+from .provenance import git_state
 
 log = logging.getLogger("nutag.pipeline")
 
@@ -247,19 +247,6 @@ def run_document(analysis: Analysis, res: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- provenance
-def _git() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                                  timeout=10, check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
-
-
 def config_hash(analysis: Analysis) -> str:
     """sha256 of every configuration file the result depends on (analysis, samples, selections,
     corrections, systematics)."""
@@ -305,7 +292,7 @@ def provenance(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
         cl_version = None
     inputs = input_records(analysis) if inputs is None else inputs
     return {"analysis": analysis.name, "config": os.path.abspath(analysis.file),
-            "config_hash": config_hash(analysis), **_git(),
+            "config_hash": config_hash(analysis), **git_state(),
             "versions": {"nutag": __version__, "root": str(ROOT.gROOT.GetVersion()),
                          "correctionlib": cl_version, "python": platform.python_version()},
             "inputs": inputs, "blinded": blinded, **_blind_box_record(analysis, blinded),

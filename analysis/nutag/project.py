@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cutflow import atomic_write
+from .atomic import atomic_write
 from .errors import NutagError
 
 #: 1x the 2022 sample, 3x (the data NA62 already has), 10x

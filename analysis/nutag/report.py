@@ -11,7 +11,6 @@ directory alone, without reading an event.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import math
@@ -22,10 +21,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import cutflow as _cutflow
+from .atomic import atomic_write
 from . import results as _results
 from .config import Selection
 from .errors import NutagError
 from .observation import published_numbers
+from .provenance import complete_provenance, provenance_markdown
 from .results_dir import (RESULTS_FILE, carry_over, check_output_dir, make_tmp, output_lock,
                           remove_stale_temporaries, resolve, swap_in, terminate_as_interrupt,
                           write_manifest)
@@ -252,43 +253,6 @@ def summary_markdown(summary: Mapping[str, Any], pub: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def provenance_markdown(prov: Mapping[str, Any]) -> list[str]:
-    """The provenance block every Markdown output ends with (the JSON holds the same dict)."""
-    if not prov:
-        return []
-    versions = ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items())
-    lines = ["", "## Provenance", "",
-             f"- analysis `{prov.get('analysis')}` from `{prov.get('config')}`, "
-             f"config hash `{prov.get('config_hash')}`",
-             f"- git `{prov.get('git_commit')}`{' (dirty: uncommitted changes)' if prov.get('git_dirty') else ''}",
-             f"- versions: {versions}",
-             f"- blinding: {'BLINDED' if prov.get('blinded') else 'UNBLINDED'}; "
-             f"threads {prov.get('threads')}; backend {prov.get('backend')}; "
-             f"event loops {prov.get('n_runs')}",
-             *(f"- route of sample {name}: {route}"
-               for name, route in (prov.get("routes") or {}).items()),
-             f"- seeds: {json.dumps(prov.get('seeds', {}), sort_keys=True)}",
-             f"- command line: `{' '.join(str(a) for a in prov.get('command_line') or [])}`",
-             f"- created (UTC): {prov.get('created_utc')}", "",
-             "| input | sample | size [bytes] | entries |", "|---|---|---:|---:|"]
-    for i in prov.get("inputs") or []:
-        lines.append(f"| `{i.get('file')}` | {i.get('sample')} | {i.get('size')} | "
-                     f"{i.get('entries')} |")
-    return lines + [""]
-
-
-def complete_provenance(provenance: Mapping[str, Any], doc: Mapping[str, Any]
-                        ) -> dict[str, Any]:
-    """Provenance with what the run document knows too: the samples' seeds (their meta), the
-    time of writing. Keys already present win (the caller knows best)."""
-    seeds = {name: {k: v for k, v in (s.get("meta") or {}).items() if "seed" in str(k)}
-             for name, s in (doc.get("samples") or {}).items()}
-    extra = {"seeds": {k: v for k, v in seeds.items() if v},
-             "created_utc": datetime.datetime.now(datetime.timezone.utc)
-             .isoformat(timespec="seconds")}
-    return {**extra, **provenance}
-
-
 def published_systematics(pub: Mapping[str, Any]) -> dict[str, float]:
     """The published absolute systematic uncertainties, keyed like summary.json's table."""
     out = {"n_sig": float(pub["n_sig"]["syst"])}
@@ -400,8 +364,8 @@ def _render(out: Path, stored: Mapping[str, Any], histograms: Histos) -> str:
         summary["systematics"] = {**summary["systematics"],
                                   "published": published_systematics(pub)}
     table = summary_markdown(summary, pub)
-    _cutflow.atomic_write(out / "summary.json", _json(summary))
-    _cutflow.atomic_write(out / "summary.md", table)
+    atomic_write(out / "summary.json", _json(summary))
+    atomic_write(out / "summary.md", table)
     n_k = float(summary["n_kaon_decays"])
     _cutflow.write_cutflows(_samples_for_cutflows(stored["doc"]), out,
                             provenance=stored["provenance"], n_k=n_k,
@@ -429,7 +393,7 @@ def write_results(out_dir: Path, *, doc: Mapping[str, Any], summary: Mapping[str
         try:
             stored = {"doc": doc, "options": options, "boxes": boxes, "provenance": provenance,
                       "summary_at_run": dict(summary)}
-            _cutflow.atomic_write(tmp / RESULTS_FILE, _json(stored))
+            atomic_write(tmp / RESULTS_FILE, _json(stored))
             write_histograms(tmp / HISTO_FILE, histograms, provenance)
             table = _render(tmp, stored, histograms)
             write_manifest(tmp)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from .errors import NutagError
 from .expressions import EXPRESSION_ERROR
 from .fpe_guard import fpe_named
 from .graph import SampleGraph
+from .rdf_nodes import is_distributed as is_distributed_node
+from .rdf_nodes import n_runs_of
 from .rootenv import import_root
 
 log = logging.getLogger("nutag.run")
@@ -217,17 +219,9 @@ def worker_died_error(graphs: list[SampleGraph], message: str) -> NutagError:
         "give the workers more memory")
 
 
-def _run_dask(graphs: list[SampleGraph], threads: int) -> None:
-    from .backends.dask_backend import run_graphs  # noqa: PLC0415 (dask only when used)
-
-    run_graphs(graphs)
-
-
 def is_distributed(graphs: list[SampleGraph]) -> bool:
     """True when the graphs were booked on ROOT's distributed RDataFrame."""
-    from .backends import is_distributed as _isd  # noqa: PLC0415
-
-    return any(_isd(g.df) for g in graphs)
+    return any(is_distributed_node(g.df) for g in graphs)
 
 
 def _variation_values(rmap: Any) -> dict[str, float]:
@@ -239,34 +233,23 @@ def _variation_values(rmap: Any) -> dict[str, float]:
     return variation_values(rmap, sumw_of)
 
 
-#: who triggers the loop of already-booked graphs (HTCondor rebuilds graphs in its jobs instead:
-#: ``nutag.backends.run_analysis_on("condor", ...)``)
-BACKENDS: dict[str, Callable[[list[SampleGraph], int], None]] = {"local": _run_local,
-                                                                 "dask": _run_dask}
+def run(graphs: list[SampleGraph], threads: int = 1) -> RunResults:
+    """Trigger the single local event loop over all graphs and collect plain-Python results.
 
-
-def run(graphs: list[SampleGraph], threads: int = 1, *, backend: str | None = None
-        ) -> RunResults:
-    """Trigger the single event loop over all graphs and collect plain-Python results.
-
-    ``backend`` None: "dask" for graphs booked on a distributed dataframe, else "local".
+    Graphs booked on a distributed dataframe run through their backend
+    (:func:`nutag.backends.run_analysis_on`, :class:`nutag.backends.dask_backend.DaskSession`),
+    which chooses where the loop runs; this module is the local loop those backends build on.
     """
-    distributed = is_distributed(graphs)
-    if backend is None:
-        backend = "dask" if distributed else "local"
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
-    if distributed != (backend == "dask"):
-        raise ValueError(f"backend {backend!r} cannot run "
-                         f"{'distributed' if distributed else 'local'} graphs")
-    BACKENDS[backend](graphs, threads)
-    return collect(graphs, threads=threads, backend=backend)
+    if is_distributed(graphs):
+        raise ValueError("these graphs were booked on ROOT's distributed RDataFrame: run them "
+                         "with their Dask session (nutag.backends.dask_backend.DaskSession.run) "
+                         "or book and run with nutag.backends.run_analysis_on('dask', ...)")
+    _run_local(graphs, threads)
+    return collect(graphs, threads=threads, backend="local")
 
 
 def collect(graphs: list[SampleGraph], *, threads: int, backend: str) -> RunResults:
     """Plain-Python results of graphs that have run (local or distributed alike)."""
-    from .backends import n_runs_of  # noqa: PLC0415
-
     samples: dict[str, SampleResult] = {}
     for g in graphs:
         regions = {

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import stats
-from .cutflow import atomic_write
+from .atomic import atomic_write
 from .rootenv import import_root
 
 PLOTS = ("toys_background", "toys_p_b", "toys_counts")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import project
-from .cutflow import atomic_write
+from .atomic import atomic_write
 from .errors import NutagError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cutflow import atomic_write
+from ..atomic import atomic_write
 from ..rootenv import import_root
 
 log = logging.getLogger("nutag.backends.chunk")
@@ -112,8 +112,8 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
     ``allow_unsafe_expressions``: the job loads the YAML again, with the permission the
     submitting ``nutag run --allow-unsafe-expressions`` had (never more)."""
     from .. import config as _config  # noqa: PLC0415
-    from ..run import run_booked  # noqa: PLC0415
-    from . import build_graphs, collect  # noqa: PLC0415
+    from ..booking import build_graphs  # noqa: PLC0415
+    from ..run import collect, run_booked  # noqa: PLC0415
 
     t0 = time.time()
     ROOT = import_root()

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..cutflow import atomic_write
+from ..atomic import atomic_write
 from ..errors import NutagError
 from ..expressions import UNSAFE_FLAG
 from ..htcondor import (BatchOptions, CondorError, EosTransfer, check_submit,  # noqa: F401
@@ -398,7 +398,7 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
     or ``Submitted`` (a ``CondorError``) when ``wait`` is false (the run continues in the batch
     system; run the same command again to wait, merge and get the results).
     """
-    from . import builder_name  # noqa: PLC0415
+    from ..booking import builder_name  # noqa: PLC0415
 
     jobdir = condor_dir or Path("condor") / analysis.name
     opts = JobOptions(flavour=flavour, memory_mb=memory_mb, disk_mb=disk_mb,

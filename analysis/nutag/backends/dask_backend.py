@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..graph import SampleGraph
+from ..rdf_nodes import is_distributed
 from ..rootenv import import_root
 
 log = logging.getLogger("nutag.backends.dask")
@@ -301,7 +302,6 @@ class DaskSession:
         """The distributed root dataframe of one sample (TTree or RNTuple), empty RNTuples left
         out; a LOCAL empty one for a sample with nothing to read
         (:func:`nutag.input_files.sample_dataframe`; :func:`run_graphs` runs it here)."""
-        from ..backends import is_distributed  # noqa: PLC0415
         from ..input_files import sample_dataframe  # noqa: PLC0415
 
         kw: dict[str, Any] = {"executor": self.client}
@@ -448,7 +448,6 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
     """
     import concurrent.futures  # noqa: PLC0415
 
-    from ..backends import is_distributed  # noqa: PLC0415
     from ..run import loop_error, run_booked  # noqa: PLC0415
 
     ROOT = import_root()
