@@ -35,6 +35,8 @@ def pip_dependencies() -> set[str]:
 def conda_dependencies() -> set[str]:
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     names = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    for block in (d for d in env["dependencies"] if isinstance(d, dict)):  # - pip: [...]
+        names |= {_name(r) for r in block.get("pip", [])}
     return names - CONDA_ONLY
 
 

@@ -439,3 +439,53 @@ def test_unsafe_expression_runs_in_condor_chunks(tmp_path: Path,
                           samples=["mc"])
     assert res.samples["mc"].regions["control"].cutflow[0]["raw"] == 2800
     assert os.access(tmp_path / "jobs" / "job.sh", os.X_OK)
+
+
+# --------------------------------------------------------------------------- Dask on lxplus
+def test_lxplus_dask_cluster_is_cern_cluster_with_the_batch_options() -> None:
+    """``--dask-cluster lxplus``: dask-lxplus' CernCluster as ROOT's lxbatch tutorial sets it
+    up (no nanny, fixed worker ports, LCG set-up line), with the run's HTCondor options; its
+    submit description passes both rule checkers. Nothing is submitted (no scale)."""
+    pytest.importorskip("dask_lxplus")
+    import warnings
+
+    from nutag.backends import dask_backend
+
+    setup = "/cvmfs/sft.cern.ch/lcg/views/LCG_108/x86_64-el9-gcc13-opt/setup.sh"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # this Python is not the LCG view's
+        cluster = dask_backend.lxplus_cluster(
+            3, flavour="microcentury", memory="2000MB", disk="3000MB", prologue=[f"source {setup}"],
+            port=0, scale=False,
+            extra_directives={"+AccountingGroup": '"group_u_NA62.users"'})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert type(cluster).__name__ == "CernCluster"
+    assert 'MY.JobFlavour = "microcentury"' in script
+    assert '+AccountingGroup = "group_u_NA62.users"' in script
+    assert "MY.DaskWorkerMemory = 2000000000" in script
+    assert "MY.DaskWorkerDisk = 3000000000" in script
+    assert f"source {setup};" in script and "--no-nanny" in script
+    assert "--worker-port 10000:10100" in script and "--death-timeout 60" in script
+    submit = "".join(line + "\n" for line in script.splitlines() if not line.startswith("#!"))
+    htcondor.check_rules(submit)
+    assert SHIM_RULES.rule_errors(submit) == []
+    assert dask_backend.CLUSTERS == cli_dask_clusters()
+
+
+def cli_dask_clusters() -> tuple[str, ...]:
+    from nutag.cli import DASK_CLUSTERS
+
+    return DASK_CLUSTERS
+
+
+def test_lxplus_dask_cluster_without_dask_lxplus_names_the_fix(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    from nutag.backends import dask_backend
+    from nutag.errors import NutagError
+
+    monkeypatch.setitem(sys.modules, "dask_lxplus", None)  # an import of it raises ImportError
+    with pytest.raises(NutagError, match=r"pip install dask-lxplus.*--dask-cluster condor"):
+        dask_backend.lxplus_cluster(1, scale=False)

@@ -16,6 +16,10 @@ from nutag import __version__
 from nutag.argtypes import default_threads, positive_int, thread_count
 from nutag.htcondor import add_batch_arguments, batch_options
 
+#: the --dask-cluster choices (nutag.backends.dask_backend.CLUSTERS, not imported here: dask and
+#: ROOT load only when a run needs them)
+DASK_CLUSTERS = ("local", "condor", "lxplus")
+
 log = logging.getLogger("nutag.cli")
 
 EPILOG_RUN = """examples:
@@ -66,8 +70,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--workers", type=positive_int, default=2,
                    help="dask: worker processes (or HTCondor jobs with --dask-cluster condor)")
     d.add_argument("--partitions", type=positive_int, default=None, help="dask: tasks per sample")
-    d.add_argument("--dask-cluster", choices=("local", "condor"), default="local",
-                   help="dask: LocalCluster or dask-jobqueue HTCondorCluster")
+    d.add_argument("--dask-cluster", choices=DASK_CLUSTERS, default="local",
+                   help="dask: LocalCluster, dask-jobqueue HTCondorCluster, or lxplus: "
+                        "dask-lxplus' CernCluster (CERN batch, scheduler on port 8786)")
     c = p.add_argument_group("HTCondor (--backend condor, and the worker jobs of "
                              "--dask-cluster condor; docs/lxplus.md)")
     add_batch_arguments(c, condor_dir_help="job directory (default: condor/<name>; rerun the "

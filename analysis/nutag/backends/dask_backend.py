@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import NutagError
 from ..graph import SampleGraph
 from ..rdf_nodes import is_distributed
 from ..rootenv import import_root
@@ -89,8 +90,58 @@ def condor_cluster(workers: int = 10, *, flavour: str = "espresso",
     return cluster
 
 
+#: the scheduler port of ROOT's lxbatch tutorial and dask-lxplus' README: the CERN batch
+#: nodes reach the lxplus login nodes on 8786 (a random port is blocked)
+LXPLUS_SCHEDULER_PORT = 8786
+
+
+def lxplus_cluster(workers: int = 10, *, flavour: str = "espresso",
+                   memory: str = DEFAULT_WORKER_MEMORY, disk: str = "2GB",
+                   prologue: Sequence[str] = (), log_directory: str | None = None,
+                   port: int = LXPLUS_SCHEDULER_PORT,
+                   extra_directives: dict[str, Any] | None = None, scale: bool = True,
+                   **kwargs: Any) -> Any:
+    """A ``dask_lxplus.CernCluster`` of ``workers`` one-core jobs: CERN batch as ROOT's
+    distributed-RDataFrame lxbatch tutorial sets it up.
+
+    Why CernCluster and not a plain HTCondorCluster on lxplus: it submits in the way the CERN
+    schedds accept (spooled, no shared-filesystem assumption, the job's disk and container
+    settings), and with ``lcg=True`` runs the workers with the LCG view's Python that the
+    client uses — source the view before ``nutag`` (``--condor-setup`` adds the line to the
+    job too). The scheduler listens on this login node's name and on ``port`` (8786, the port
+    batch nodes may reach); no nanny process (one worker process per job, as distributed
+    RDataFrame needs); workers give up after 60 s without a scheduler.
+    """
+    try:
+        from dask_lxplus import CernCluster  # noqa: PLC0415
+    except ImportError as exc:
+        raise NutagError(
+            "--dask-cluster lxplus needs the dask-lxplus package (CERN's HTCondor set-up for "
+            f"Dask), which this Python cannot import ({exc}). Fix: `pip install dask-lxplus` in "
+            "the environment that runs nutag (it is in nutag's `dist` extra), or use "
+            "--dask-cluster condor") from None
+    directives = {"MY.JobFlavour": f'"{flavour}"'}
+    directives.update(extra_directives or {})
+    cluster = CernCluster(
+        cores=1, processes=1, memory=memory, disk=disk, death_timeout="60", lcg=True,
+        nanny=False, container_runtime="none", job_script_prologue=list(prologue),
+        log_directory=log_directory, job_extra_directives=directives,
+        scheduler_options={"host": socket.gethostname(), "port": port,
+                           "dashboard_address": ":0"},
+        **kwargs)
+    if scale:
+        cluster.scale(jobs=workers)
+    return cluster
+
+
 def _python() -> str:
     return sys.executable
+
+
+#: the batch clusters by ``--dask-cluster`` name: the HTCondor options of the run go to either
+BATCH_CLUSTERS: dict[str, Any] = {"condor": condor_cluster, "lxplus": lxplus_cluster}
+#: every ``--dask-cluster`` choice
+CLUSTERS = ("local", *BATCH_CLUSTERS)
 
 
 # --------------------------------------------------------------------------- worker bundle
@@ -246,8 +297,9 @@ class DaskSession:
                      condor: dict[str, Any] | None = None, ship_python: bool | None = None,
                      cpp_mode: str | None = None, **_: Any) -> DaskSession:
         """Connect to ``client`` / ``scheduler`` (address), else start a cluster:
-        ``cluster="local"`` (LocalCluster, ``workers`` processes) or ``"condor"``
-        (HTCondorCluster with the ``condor`` keywords)."""
+        ``cluster="local"`` (LocalCluster, ``workers`` processes), ``"condor"``
+        (HTCondorCluster with the ``condor`` keywords) or ``"lxplus"`` (dask-lxplus'
+        CernCluster, the same keywords but ``python`` and ``host``/``port``)."""
         from distributed import Client  # noqa: PLC0415
 
         corrections = list(getattr(analysis, "corrections", []) or [])
@@ -258,17 +310,18 @@ class DaskSession:
             elif cluster == "local":
                 clus = local_cluster(workers)
                 client = Client(clus)
-            elif cluster == "condor":
+            elif cluster in BATCH_CLUSTERS:
                 copts = dict(condor or {})
                 timeout = copts.pop("start_timeout", 600)
-                clus = condor_cluster(workers, **copts)
+                clus = BATCH_CLUSTERS[cluster](workers, **copts)
                 client = Client(clus)
                 client.wait_for_workers(1, timeout=timeout)
             else:
-                raise ValueError(f"unknown Dask cluster {cluster!r}: local or condor")
+                raise ValueError(f"unknown Dask cluster {cluster!r}: "
+                                 f"{', '.join(CLUSTERS)}")
             own = True
         if ship_python is None:  # a remote cluster may not see this checkout
-            ship_python = bool(scheduler) or cluster == "condor"
+            ship_python = bool(scheduler) or cluster in BATCH_CLUSTERS
         session = cls(client, partitions, clus, own, corrections, ship_python, cpp_mode)
         session.prepare()
         return session
