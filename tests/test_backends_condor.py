@@ -146,3 +146,31 @@ def test_chunk_cli_explicit_arguments(analysis, tmp_path):
     done = json.loads((tmp_path / "c" / DONE).read_text())
     assert done["entries"] == 1600 and done["range"] == [100, 1700]
     assert not [p for p in (tmp_path / "c").iterdir() if p.name.startswith(".")]
+
+
+def test_regression_a_resumed_run_submits_with_its_own_batch_options(analysis, tmp_path):
+    """A rerun into an existing job directory kept the first run's batch options: a chunk
+    resubmitted with more memory or a longer flavour went out with the old ones. Now the
+    manifest and job.sh take the new options; another output directory or another permission
+    for unsafe expressions is refused (done chunks depend on them)."""
+    jobdir = tmp_path / "job"
+    first = condor.JobOptions(flavour="espresso", memory_mb=2000, setup="")
+    kw = dict(blinded=False, builder="nutag.booking:default_builder", chunk_size=CHUNK)
+    condor.JobDir.create(jobdir, analysis, opts=first, **kw)
+    script = (jobdir / "job.sh").read_text()
+
+    second = condor.JobOptions(flavour="longlunch", memory_mb=4000, max_retries=5, setup="")
+    jd = condor.JobDir.create(jobdir, analysis, opts=second, **kw)
+    assert jd.options() == second
+    assert (jobdir / "job.sh").read_text() == script  # nothing in it changed
+    text = condor.submit_description(jobdir=jobdir, k=1, title="nutag run", opts=jd.options())
+    assert '+JobFlavour = "longlunch"' in text.splitlines()
+    assert "request_memory = 4000" in text.splitlines()
+
+    with pytest.raises(condor.CondorError, match="--condor-output .* differs"):
+        condor.JobDir.create(jobdir, analysis, opts=condor.JobOptions(
+            output=str(tmp_path / "elsewhere")), **kw)
+    with pytest.raises(condor.CondorError, match="without --allow-unsafe-expressions"):
+        condor.JobDir.create(jobdir, analysis, opts=condor.JobOptions(
+            allow_unsafe_expressions=True), **kw)
+    assert condor.JobDir(jobdir).options() == second  # a refused rerun changes nothing

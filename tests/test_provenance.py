@@ -85,3 +85,30 @@ def test_histogram_file_carries_it(good: tuple[Path, Path], prov: dict) -> None:
         f.Close()
     assert stored == json.loads(json.dumps(prov, default=str))
     assert blinded == "true"
+
+
+@pytest.mark.parametrize("backend,expected", [
+    ("condor", {"flavour": "longlunch", "memory_mb": 4000, "disk_mb": 3000, "max_retries": 4,
+                "accounting_group": "group_u_NA62.users", "extra": ["+MaxRuntime=7200"],
+                "chunk_size": 1000}),
+    ("dask", {"cluster": "lxplus", "workers": 7,
+              "condor": {"flavour": "longlunch", "memory": "4000MB", "disk": "3000MB",
+                         "extra_directives": {"+MaxRuntime": "7200",
+                                              "+AccountingGroup": '"group_u_NA62.users"'},
+                         "prologue": []}}),
+])
+def test_regression_provenance_records_the_batch_options(backend: str, expected: dict) -> None:
+    """The provenance recorded the flavour and memory of a condor run but not its disk,
+    retries, accounting group or extra submit lines, and nothing of the worker jobs of Dask on
+    HTCondor: two runs with other batch options could not be told apart."""
+    from nutag import cli
+    from nutag.pipeline import _recorded_options
+
+    args = cli.build_parser().parse_args([
+        "run", "--backend", backend, "--flavour", "longlunch", "--condor-memory", "4000",
+        "--condor-disk", "3000", "--max-retries", "4", "--accounting-group",
+        "group_u_NA62.users", "--condor-extra", "+MaxRuntime=7200", "--condor-setup", "",
+        "--chunk-size", "1000", "--dask-cluster", "lxplus", "--workers", "7"])
+    recorded = _recorded_options(backend, cli._backend_options(args))
+    assert {k: recorded.get(k) for k in expected} == expected
+    json.dumps(recorded)  # it goes into results.json

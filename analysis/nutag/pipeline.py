@@ -312,13 +312,22 @@ def _blind_box_record(analysis: Analysis, blinded: bool) -> dict[str, Any]:
 # --------------------------------------------------------------------------- entry point
 #: third-party modules only the distributed backends need
 _OPTIONAL = ("dask", "distributed", "dask_jobqueue", "htcondor", "htcondor2")
-#: backend options worth recording in the provenance, per backend
+#: the batch options of every HTCondor job (nutag.htcondor.BatchOptions)
+_BATCH = ("flavour", "memory_mb", "disk_mb", "max_retries", "accounting_group", "setup", "extra")
+#: backend options recorded in the provenance, per backend: whatever decides where and how
+#: the jobs ran (a rerun with other batch options is then told apart)
 _RECORDED = {"dask": ("scheduler", "workers", "partitions", "cluster"),
-             "condor": ("condor_dir", "chunk_size", "output", "flavour", "memory_mb")}
+             "condor": ("condor_dir", "chunk_size", "output", "python", *_BATCH)}
 
 
 def _recorded_options(backend: str, opts: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: opts.get(k) for k in _RECORDED.get(backend, ()) if opts.get(k) not in (None, "")}
+    """The options of ``_RECORDED`` that were given; for Dask on a batch cluster, also the
+    HTCondor options of its worker jobs (``condor``)."""
+    keys = list(_RECORDED.get(backend, ()))
+    if backend == "dask" and opts.get("cluster") not in (None, "local") and not opts.get(
+            "scheduler"):
+        keys.append("condor")
+    out = {k: opts.get(k) for k in keys if opts.get(k) not in (None, "", [], (), {})}
     return {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in out.items()}
 
 

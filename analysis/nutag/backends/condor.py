@@ -26,6 +26,7 @@ re-running the same ``nutag run --backend condor`` resumes instead of starting o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
@@ -209,6 +210,7 @@ class JobDir:
                     f"{jd.path} holds a different run (config, blinding, builder, chunk size or "
                     "samples changed); use another --condor-dir or delete this one")
             log.info("resuming %s", jd.path)
+            jd.update_options(opts)
             return jd
         (jd.path / "logs").mkdir(parents=True, exist_ok=True)
         output = Path(opts.output).resolve() if opts.output else jd.path / "out"
@@ -225,6 +227,39 @@ class JobDir:
                          _job_script(jd.path, opts, eos="transfer_to" in where))
         log.info("%s: %d chunks of %s", jd.path, len(chunks), ", ".join(key["samples"]))
         return jd
+
+    def update_options(self, opts: JobOptions) -> None:
+        """Take the batch options of a resumed run for every chunk submitted from now on.
+
+        Why not keep the first run's: a resubmission is often made *because* of them (more
+        memory, a longer flavour after chunks were held or timed out), and silently
+        submitting with the old ones would fail the same way. What decides the result itself
+        cannot change under done chunks: another output directory (the done chunks are in the
+        old one) or another permission for unsafe expressions is refused.
+        """
+        old = self.options()
+        if opts.output and Path(opts.output).resolve() != self.output.resolve():
+            raise CondorError(
+                f"{self.path} writes its chunks to {self.output}; --condor-output "
+                f"{opts.output} differs. Fix: rerun without --condor-output "
+                "(or with the same), or use another --condor-dir")
+        if opts.allow_unsafe_expressions != old.allow_unsafe_expressions:
+            raise CondorError(
+                f"{self.path} was started {'with' if old.allow_unsafe_expressions else 'without'}"
+                " --allow-unsafe-expressions; its chunks must all run with the same permission. "
+                "Fix: rerun as the first run was, or use another --condor-dir")
+        new = dataclasses.replace(opts, output=old.output)
+        if new == old:
+            return
+        changed = ", ".join(f"{k} {getattr(old, k)!r} -> {getattr(new, k)!r}"
+                            for k in (f.name for f in dataclasses.fields(JobOptions))
+                            if getattr(old, k) != getattr(new, k))
+        log.warning("%s: batch options changed since the last submission (%s); chunks submitted "
+                    "from now on use them", self.path, changed)
+        doc = {**self.manifest, "options": new.to_dict()}
+        atomic_write(self.path / MANIFEST, json.dumps(doc, indent=1) + "\n")
+        write_job_script(self.path / JOB_SCRIPT,
+                         _job_script(self.path, new, eos=self.eos_output))
 
     # ---- state
     def done(self) -> set[int]:
