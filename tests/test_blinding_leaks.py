@@ -243,9 +243,14 @@ def test_sideband_that_cannot_be_decided_is_an_error(tmp_path: Path) -> None:
     check_outside_box(sel, sel.regions["side"], box, str(cfg), 1, "k", "a side-band")
 
 
-def test_display_refuses_box_events(leak_case, tmp_path: Path) -> None:
+@pytest.mark.parametrize("route", ["jit", "node_per_cut", "fused"])
+def test_display_refuses_box_events(leak_case, route: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """``nutag display --sample data --entry N`` of a box event, and a region overlapping the
-    box, draw nothing of the box while blinded."""
+    box, draw nothing of the box while blinded; on every route the display picks exactly the
+    events of the region outside the box, as the analysis counts them."""
+    monkeypatch.setenv("NUTAG_COMPILE", "off" if route == "jit" else "on")
+    monkeypatch.setenv("NUTAG_FUSE", "auto" if route == "fused" else "off")
     from nutag.blinding import blind_box_of
     from nutag.display import load_event, select_entries
 
@@ -259,6 +264,13 @@ def test_display_refuses_box_events(leak_case, tmp_path: Path) -> None:
     assert chosen == []  # every event of the region lies in the box
     chosen = select_entries(data, analysis.selection, "minus_box", 50, box)
     assert chosen and all(abs(cols["m2"][e]) >= BOX_HALF_WIDTH for e in chosen)
+    with pytest.raises(NutagError, match="blind for data"):
+        select_entries(data, analysis.selection, "signal", 50, box)
+    p, n, m2 = cols["p"], cols["n"], cols["m2"]
+    outside = np.abs(m2) >= BOX_HALF_WIDTH
+    for name, mask in REGION_MASKS.items():
+        expected = np.flatnonzero(mask(p, n, m2) & outside).tolist()
+        assert select_entries(data, analysis.selection, name, len(m2), box) == expected, name
 
 
 @pytest.mark.parametrize("samples_yaml", [
@@ -272,7 +284,7 @@ def test_regression_pseudo_data_in_an_mc_sample_is_refused(tmp_path: Path,
     its signal region read without --unblind: blinding removes the box from data samples only.
     The metadata nutag simulate stores in the file says it is data: refused before the loop."""
     from nutag.input_files import check_input_file
-    from nutag.simulate import produce as P
+    from nutag import simulate as P
     from nutag.simulate.config import load_sim_config
 
     cfg = _write(tmp_path, "rntuple")

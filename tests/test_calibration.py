@@ -70,7 +70,7 @@ def test_default_dataset_manifest_and_weights(summary: dict) -> None:
     forced streams whose events are written. (Was tests/test_simulate.py::
     test_default_dataset_manifest_and_weights, which skipped unless an earlier test had produced
     the data set; here the ``summary`` fixture produces it.)"""
-    from nutag.simulate import produce as P
+    from nutag import simulate as P
     from nutag.simulate.dataset import (DEFAULT_DATASET, RARE_STREAMS, dataset_complete,
                                         default_output_dir, load_dataset, read_manifest)
 

@@ -3,7 +3,7 @@
 ROOT 6.40's RNTupleMerger aborts the whole process (Fatal in
 RNTupleDescriptor::FindClusterId) when one of the merged RNTuples has no cluster, which is
 what a chunk without entries writes. Pseudo-data meets this whenever a rare stream's chunk
-draws no copy at all. ``nutag.simulate.produce._merge`` leaves empty chunks out; the result
+draws no copy at all. ``nutag.simulate.storage.merge_chunks`` leaves empty chunks out; the result
 must be the same entries as without them, and an all-empty sample must still be a readable,
 empty file with every column.
 """
@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from nutag.simulate import produce as P
+from nutag import simulate as P
 from nutag.simulate.config import load_sim_config
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from nutag.errors import ConfigError
-from nutag.simulate import produce as P
+from nutag import simulate as P
+from nutag.simulate import produce
 from nutag.simulate.config import cpp_dir, load_sim_config, parse_sim_config_header
 from nutag.simulate.dataset import (control_events, dataset_complete,
                                     load_dataset, produce_dataset)
@@ -391,7 +392,7 @@ def test_failure_mid_production_leaves_previous_file_intact(cfg, tmp_path, monke
             raise RuntimeError("worker died")
         return real(job, path)
 
-    monkeypatch.setattr(P, "produce_chunk", flaky)
+    monkeypatch.setattr(produce, "produce_chunk", flaky)  # the name produce_samples calls
     with pytest.raises(RuntimeError, match="worker died"):
         P.produce_sample(P.mc_sample("kmu2", "kmu2", 3 * 2000, 22), cfg, tmp_path,
                          chunk_size=2000)
@@ -452,3 +453,24 @@ def test_forced_streams_same_content_for_1_and_2_workers(cfg, tmp_path):
         assert set(ha) == set(hb) and all(np.array_equal(ha[c], hb[c]) for c in ha)
         w = _root().RDataFrame(P.TREE, a.path).AsNumpy(["weight"])["weight"]
         assert (w >= 0).all() and (w > 0).any() and w.max() < 0.1
+
+
+def test_regression_analysis_headers_do_not_regenerate_data(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Every header under cpp/include entered the simulation's source digest, so a change of
+    the analysis' own RDataFrame kernel (cpp/include/nutag/rdf/) marked every data set as
+    outdated and regenerated it. Only what the simulation is built from counts."""
+    import shutil
+
+    from nutag.simulate import dataset
+
+    copy = tmp_path / "cpp"
+    shutil.copytree(cpp_dir(), copy, ignore=shutil.ignore_patterns("tests"))
+    monkeypatch.setattr(dataset, "cpp_dir", lambda: copy)
+    before = dataset._source_digest()
+    (copy / "include" / "nutag" / "rdf" / "new_kernel.hpp").write_text("// analysis only\n")
+    assert dataset._source_digest() == before
+    with open(copy / "include" / "nutag" / "sim" / "physics.hpp", "a") as fh:
+        fh.write("// a generator change\n")
+    assert dataset._source_digest() != before

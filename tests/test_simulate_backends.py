@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nutag.simulate import produce as P
+from nutag import simulate as P
 from nutag.simulate.config import load_sim_config
 from nutag.simulate.distributed import CondorExecutor, DistributedError, backend_executor
 

@@ -264,7 +264,7 @@ def write_closure(out_dir: Path, res: Mapping[str, Any]) -> list[Path]:
 
 # --------------------------------------------------------------------------- the whole test
 def _stream_of(name: str, default_mc: Mapping[str, Any]) -> str:
-    from .simulate.produce import STREAMS  # noqa: PLC0415
+    from .simulate.spec import STREAMS  # noqa: PLC0415
 
     if name in default_mc:
         return default_mc[name].stream

@@ -5,10 +5,13 @@ MNP33 via ``nutag::track_position_at_z``, the tagged-neutrino line, LKr/MUV clus
 hits at their planes) and front views of the LKr (octagon, clusters, predicted neutrino impact,
 d_LKr and the signal-box radius) and of MUV3 (tile grid, tiles hit, quadrants, d_MUV3).
 
-Why it reads the event through the analysis' own column definitions (selections/*.yaml): the
-display must show exactly the vertex, neutrino line and associations the selection used, not
-a re-implementation. Detector positions come from cpp/include/nutag/constants.hpp via ROOT.nutag.
-:func:`load_event` computes (one-entry RDataFrame), :func:`draw_event` draws; neither prints.
+Why it reads events through the analysis' own graph (:func:`nutag.graph.build_graph`, the
+booking of ``nutag run``), not a copy of the selection: the display must show exactly the
+vertex, neutrino line and associations the selection computed, and pick exactly the events a
+region selects — the same column definitions, cut filters, compiled or fused route, and the
+same blind-box veto in front of every node of blinded data. Detector positions come from
+cpp/include/nutag/constants.hpp via ROOT.nutag. :func:`load_event` computes (the graph over
+one entry), :func:`draw_event` draws; neither prints.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .blinding import BLIND_VETO, BlindBox
+from .blinding import BlindBox
 from .config import Sample, Selection
 from .errors import NutagError
-from .graph import default_dataframe
+from .graph import DataFrameFactory, SampleGraph, blind_veto, build_graph, default_dataframe
 from .rootenv import import_root
 
 SCALARS = ["event_id", "gtk_x", "gtk_y", "gtk_px", "gtk_py", "gtk_pz", "mu_idx", "mu_lkr_idx",
@@ -65,18 +68,20 @@ def save_canvas(canvas: Any, out_dir: Path, stem: str) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- reading
-def _define_selection(node: Any, sample: Sample, selection: Selection) -> Any:
-    for col in selection.columns.values():
-        if sample.kind in col.kinds:
-            node = node.Define(col.name, col.expr)
-    return node
+def _analysis_graph(sample: Sample, selection: Selection, blind_box: BlindBox | None,
+                    make_df: DataFrameFactory | None = None) -> SampleGraph:
+    """The graph ``nutag run`` books for ``sample`` (columns, cuts, regions; the blind-box veto
+    first for data while ``blind_box`` is given), over ``make_df`` (default: the whole sample).
 
+    Sequential: ``Range`` and ``rdfentry_`` as an entry number need a single-threaded loop.
+    """
+    from .cpp import load_cpp  # noqa: PLC0415
 
-def _outside_box(node: Any, sample: Sample, blind_box: BlindBox | None) -> Any:
-    """``node`` without the data events inside the blind box (``blind_box`` None: unblinded)."""
-    if blind_box is None or sample.kind != "data":
-        return node
-    return node.Filter(blind_box.veto_expr, BLIND_VETO)
+    ROOT = import_root()
+    if ROOT.IsImplicitMTEnabled():
+        ROOT.DisableImplicitMT()
+    return build_graph(sample, selection, blinded=blind_box is not None, declare=load_cpp,
+                       make_df=make_df, blind_box=blind_box)
 
 
 def select_entries(sample: Sample, selection: Selection, region: str, max_n: int,
@@ -84,20 +89,32 @@ def select_entries(sample: Sample, selection: Selection, region: str, max_n: int
     """Entry numbers of the first ``max_n`` events of ``sample`` passing ``region``'s cuts.
 
     Refuses a blind region of data; while blinded (``blind_box`` given), data events inside
-    the box are removed before any cut, so no region, however written, draws them.
+    the box are removed before any cut, so no region, however written, draws them. The node
+    is the region's own in the analysis graph, so the events are those ``nutag run`` counts;
+    the loop also fills that graph's other booked results (it reads the whole sample).
     """
     if region not in selection.regions:
         raise NutagError(f"unknown region {region!r}; regions: {sorted(selection.regions)}")
-    reg = selection.regions[region]
-    if sample.kind == "data" and reg.blind:
+    if sample.kind == "data" and selection.regions[region].blind:
         raise NutagError(f"region {region!r} is blind for data: display its events only after "
                          "unblinding, with `nutag display RESULTS_DIR` of an unblinded run")
-    node = _outside_box(_define_selection(default_dataframe(sample), sample, selection), sample,
-                        blind_box)
-    for cut in reg.cuts:
-        node = node.Filter(selection.cuts[cut].expr, cut)
-    node = node.Define("_ev_entry", "rdfentry_").Range(0, max_n)
+    graph = _analysis_graph(sample, selection, blind_box)
+    if region not in graph.regions:
+        raise NutagError(f"region {region!r} is not booked for sample {sample.name!r} (its "
+                         f"regions: {sorted(graph.regions)})")
+    node = graph.regions[region].node.Define("_ev_entry", "rdfentry_").Range(0, max_n)
     return [int(e) for e in node.Take["ULong64_t"]("_ev_entry").GetValue()]
+
+
+def _one_event(entry: int | None, event_id: int | None) -> tuple[DataFrameFactory, str]:
+    """The dataframe factory of the single event asked for, and how to name it."""
+    if entry is not None:
+        return (lambda s: default_dataframe(s).Range(int(entry), int(entry) + 1),
+                f"entry {entry}")
+    if event_id is not None:
+        return (lambda s: default_dataframe(s).Filter(f"event_id == {int(event_id)}ULL")
+                .Range(0, 1), f"event_id {event_id}")
+    raise NutagError("give an entry number or an event_id")
 
 
 def load_event(sample: Sample, selection: Selection, *, entry: int | None = None,
@@ -107,26 +124,17 @@ def load_event(sample: Sample, selection: Selection, *, entry: int | None = None
 
     ``blind_box`` (the analysis is blinded): a data event inside it is refused, not drawn.
     """
-    from .cpp import load_cpp  # noqa: PLC0415
-
-    load_cpp()
-    ROOT = import_root()
-    if ROOT.IsImplicitMTEnabled():
-        ROOT.DisableImplicitMT()  # Range and rdfentry_ need a sequential loop
-    df = default_dataframe(sample)
-    if entry is not None:
-        node = df.Range(int(entry), int(entry) + 1)
-    elif event_id is not None:
-        node = df.Filter(f"event_id == {int(event_id)}ULL").Range(0, 1)
-    else:
-        raise NutagError("give an entry number or an event_id")
-    node = _define_selection(node, sample, selection)
-    what = f"entry {entry}" if entry is not None else f"event_id {event_id}"
-    kept = _outside_box(node, sample, blind_box)
-    if kept is not node and kept.Count().GetValue() < node.Count().GetValue():
-        raise NutagError(f"{what} of data sample {sample.name!r} lies inside the blind box "
-                         f"({blind_box.cut}): it is not displayed while the analysis is blinded; "
-                         "display it from the results directory of a `nutag run --unblind`")
+    make_df, what = _one_event(entry, event_id)
+    graph = _analysis_graph(sample, selection, blind_box, make_df)
+    source = graph.source  # the event after the blind-box veto when that applies
+    if blind_veto(sample, blind_box is not None, blind_box) is not None:
+        read, kept = graph.df.Count(), source.Count()  # one loop for both
+        if kept.GetValue() < read.GetValue():
+            raise NutagError(f"{what} of data sample {sample.name!r} lies inside the blind box "
+                             f"({blind_box.cut}): it is not displayed while the analysis is "
+                             "blinded; display it from the results directory of a "
+                             "`nutag run --unblind`")
+    node = source
     for name, expr in DERIVED.items():
         node = node.Define(name, expr)
     cols = SCALARS + VECTORS + list(DERIVED) + (TRUTH if sample.kind == "mc" else [])

@@ -18,7 +18,7 @@ from ..argtypes import non_negative_int, positive_int, thread_count
 from ..config import load_yaml
 from ..htcondor import add_batch_arguments, batch_options
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
-from .produce import OUTPUT_FORMATS
+from .storage import OUTPUT_FORMATS
 
 log = logging.getLogger("nutag.simulate")
 

@@ -19,9 +19,9 @@ Pseudo-data = an unweighted mixture at true rates for N_K fiducial K+ decays, ne
   events that fire ``trigger_control`` — the downscaled control line sees 1 decay in D;
 * rare part: for each weighted stream s (signal, overlay, misreco), M_s entries generated with
   the data seed (which must differ from every MC seed), entry i written k_i ~ Poisson(N_K w_i/M_s)
-  times (see nutag.simulate.produce), keeping preselected events. These events stand for decays
-  at their full rate, so their ``trigger_control`` bit goes through a 1-in-D draw: otherwise the
-  control sample would get them D times too often.
+  times (see nutag.simulate.chunk_graph), keeping preselected events. These events stand for
+  decays at their full rate, so their ``trigger_control`` bit goes through a 1-in-D draw:
+  otherwise the control sample would get them D times too often.
 
 Events firing both lines are represented twice at negligible level (the control part's natural
 trigger_nu rate is ~1e-9 per decay, and it is sampled at 1/D).
@@ -43,9 +43,10 @@ import yaml
 from ..config import did_you_mean, load_yaml
 from ..errors import ConfigError
 from .config import REPO_ROOT, SimConfigFile, as_number, cpp_dir, load_sim_config
-from .produce import (DEFAULT_CHUNK_SIZE, DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS, STREAMS,
-                      WEIGHT_CONVENTION, Part, SampleResult, SampleSpec, produce_samples,
-                      schema_path)
+from .metadata import WEIGHT_CONVENTION
+from .produce import SampleResult, produce_samples
+from .spec import DEFAULT_CHUNK_SIZE, STREAMS, Part, SampleSpec
+from .storage import DEFAULT_OUTPUT_FORMAT, OUTPUT_FORMATS, schema_path
 
 log = logging.getLogger("nutag.simulate")
 
@@ -250,12 +251,20 @@ def sample_specs(ds: Dataset) -> list[SampleSpec]:
     return specs
 
 
+#: C++ of the analysis only (RDataFrame actions, the compiled selection's kernel): the
+#: simulation never includes it, so a change there must not regenerate every data set
+ANALYSIS_ONLY_CPP = ("include/nutag/rdf/",)
+
+
 def _source_digest() -> str:
-    """Hash of the C++ sources and the ntuple schema: a changed generator regenerates data."""
+    """Hash of the C++ sources the simulation is built from and the ntuple schema: a changed
+    generator regenerates data (the analysis-only headers are left out)."""
     h = hashlib.sha256()
     base = cpp_dir()
     for p in sorted(list(base.joinpath("include").rglob("*")) + list(base.joinpath("src")
                                                                      .rglob("*"))):
+        if p.relative_to(base).as_posix().startswith(ANALYSIS_ONLY_CPP):
+            continue
         if p.is_file() and p.suffix in (".hpp", ".cpp", ".h"):
             h.update(p.relative_to(base).as_posix().encode())
             h.update(p.read_bytes())

@@ -1,12 +1,13 @@
 """Distributed production for ``nutag simulate --backend local|dask|condor``.
 
-Every backend runs the same :class:`~nutag.simulate.produce.ChunkJob` s (entry ranges with
+Every backend runs the same :class:`~nutag.simulate.spec.ChunkJob` s (entry ranges with
 their seeds, planned independently of the workers) through the pure
-:func:`~nutag.simulate.produce.produce_chunk`, and :func:`~nutag.simulate.produce.produce_samples`
-merges the chunk files in chunk order, adds the metadata and replaces the output atomically on
-the submitting machine. So a Dask or HTCondor production has the same entries, in the same
-order, as a local one. The backends are ``concurrent.futures`` executors handed to
-``produce_samples(executor=...)``; workers must see the output directory (shared file system).
+:func:`~nutag.simulate.chunk_graph.produce_chunk`, and
+:func:`~nutag.simulate.produce.produce_samples` merges the chunk files in chunk order, adds the
+metadata and replaces the output atomically on the submitting machine. So a Dask or HTCondor
+production has the same entries, in the same order, as a local one. The backends are
+``concurrent.futures`` executors handed to ``produce_samples(executor=...)``; workers must see
+the output directory (shared file system).
 
 * dask: ``client.get_executor()`` of a Client connected to ``scheduler`` or of a LocalCluster
   of single-threaded worker processes;
@@ -65,7 +66,7 @@ class _LazyFuture(cf.Future):
 
 
 class CondorExecutor(cf.Executor):
-    """Runs ``fn(job, path)`` calls (``fn`` is produce.produce_chunk / _run_job) as condor jobs.
+    """Runs ``fn(job, path)`` calls (``fn``: chunk_graph.produce_chunk / run_job) as condor jobs.
 
     Calls are collected; the first ``result()`` writes them to ``jobdir`` and submits them all
     in one cluster, then polls the DONE markers every ``poll`` seconds. ``opts`` are the batch
@@ -194,7 +195,7 @@ def run_condor_chunk(jobdir: str | os.PathLike, chunk: int, *, scratch: bool = F
     ``scratch``: write the file under its name in the working directory (the job's scratch
     directory), for HTCondor to send it to its EOS directory when the job ends.
     """
-    from .produce import produce_chunk  # noqa: PLC0415
+    from .chunk_graph import produce_chunk  # noqa: PLC0415
 
     d = Path(jobdir)
     job, path = pickle.loads((d / JOBS).read_bytes())[chunk]
