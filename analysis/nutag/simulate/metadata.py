@@ -10,12 +10,12 @@ simulation config as written and as compiled, the seeds, the chunk size and the 
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..provenance import git_state
 from .bookkeeping import part_record
 from .chunk_graph import ChunkResult
 from .config import REPO_ROOT, SimConfigFile
@@ -30,17 +30,8 @@ WEIGHT_CONVENTION_DOC = (
 
 def git_provenance() -> dict[str, Any]:
     """The commit and dirty flag of the checkout the sample was produced from (None where git
-    cannot tell)."""
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-                                capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10)
-        return {"git_commit": commit.stdout.strip() or None,
-                "git_dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
-    except (OSError, subprocess.SubprocessError):
-        return {"git_commit": None, "git_dirty": None}
+    cannot tell): the same record as every analysis output (nutag.provenance)."""
+    return git_state(REPO_ROOT)
 
 
 def sample_metadata(spec: SampleSpec, cfg: SimConfigFile,
