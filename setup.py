@@ -1,10 +1,13 @@
-"""Build step of the nutag wheel: the C++ sources travel inside the package.
+"""Build step of the nutag wheel: the C++ sources and the embedded analysis travel inside it.
 
-Why: nutag compiles and JIT-declares its C++ (``cpp/include``, ``cpp/src``) at run time, so an
-installed nutag needs them. They stay at the top of the repository (CMake and the ctest tests
-use them there); a non-editable build copies them to ``nutag/_source/cpp/``, where
-``nutag.cpp.source_root`` finds them when there is no checkout around the package. Editable
-installs read the checkout's own ``cpp/``. Everything else is configured in pyproject.toml.
+Why: nutag compiles and JIT-declares its C++ (``cpp/include``, ``cpp/src``) at run time, and
+`nutag run` without a config runs the embedded default analysis (configs/, selections/,
+corrections/) on the default data set it simulates (simulation/, samples/ntuple-schema.yaml),
+so an installed nutag needs them all. They stay at the top of the repository (CMake, ctest and
+the YAML's relative paths use them there); a non-editable build copies them to
+``nutag/_source/``, where ``nutag.locations.source_root`` finds them when there is no checkout
+around the package. Editable installs read the checkout itself. Everything else is configured
+in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -16,26 +19,32 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-#: the parts of cpp/ an installed nutag uses (cpp/tests is for ctest only)
-CPP_PARTS = ("include", "src")
+#: the source directories an installed nutag reads (cpp/tests is for ctest only)
+SOURCE_PARTS = ("cpp/include", "cpp/src", "configs", "selections", "corrections", "simulation",
+                "samples")
 
 
-class BuildPyWithCpp(build_py):
-    """``build_py`` that also copies cpp/include and cpp/src into ``nutag/_source/cpp``."""
+class BuildPyWithSources(build_py):
+    """``build_py`` that also copies :data:`SOURCE_PARTS` into ``nutag/_source``."""
 
     def run(self) -> None:
+        if not getattr(self, "editable_mode", False):
+            # the build tree outlives a build: a module removed from the sources would
+            # otherwise still be copied into the wheel from the previous one
+            shutil.rmtree(Path(self.build_lib) / "nutag", ignore_errors=True)
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        for part in CPP_PARTS:
-            src = HERE / "cpp" / part
+        for part in SOURCE_PARTS:
+            src = HERE / part
             if not src.is_dir():
-                raise FileNotFoundError(f"{src} is missing: the wheel would lack nutag's C++")
-            dst = Path(self.build_lib) / "nutag" / "_source" / "cpp" / part
+                raise FileNotFoundError(f"{src} is missing: the wheel would lack it")
+            dst = Path(self.build_lib) / "nutag" / "_source" / part
             shutil.copytree(src, dst, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("*.o", "*.so", "*.pcm", "*.d"))
+                            ignore=shutil.ignore_patterns("*.o", "*.so", "*.pcm", "*.d",
+                                                          "__pycache__", "*.py[cod]"))
 
 
 # build trees under build/setuptools, apart from the CMake build in build/
-setup(cmdclass={"build_py": BuildPyWithCpp},
+setup(cmdclass={"build_py": BuildPyWithSources},
       options={"build": {"build_base": "build/setuptools"}})

@@ -259,3 +259,52 @@ def test_progress_bar_only_on_a_terminal() -> None:
             return True
 
     assert progress_wanted(Tty()) and not progress_wanted(io.StringIO())
+
+
+# --------------------------------------------------------------------------- installed package
+def test_installed_package_gives_the_same_results(config: Path, runs: dict[str, Path],
+                                                  tmp_path: Path) -> None:
+    """`pip install .` (not editable) and `nutag run`: the package carries its C++ and the
+    embedded analysis (configs, selections, corrections, simulation, schema) in
+    nutag/_source, reads them there when no checkout is around it, writes nothing into the
+    installation (compiled selections and the default data set go to the user's data
+    directory), and gives the checkout's numbers."""
+    site = tmp_path / "site"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "--target", str(site), str(REPO)], capture_output=True, text=True,
+                         timeout=600)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    source = site / "nutag" / "_source"
+    for part in ("cpp/include/nutag/rdf/kernel", "cpp/src", "configs/default.yaml",
+                 "selections", "corrections/physics.json", "simulation/datasets/default.yaml",
+                 "samples/ntuple-schema.yaml"):
+        assert (source / part).exists(), part
+    installed_files = sorted(p for p in site.rglob("*") if p.is_file())
+    cfg = tmp_path / "analysis.yaml"
+    cfg.write_text(config.read_text().replace(f"{REPO}/", f"{source}/"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUTAG_SOURCE_DIR", "NUTAG_HOME", "NUTAG_DATA", "NUTAG_COMPILE_CACHE",
+                        "NUTAG_LIBRARY", "XDG_DATA_HOME", "NUTAG_FAIL_CHUNKS")}
+    env.update(PYTHONPATH=str(site), HOME=str(tmp_path / "home"))
+
+    def python(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        return proc
+
+    where = python("-c", "import nutag, nutag.locations as L, nutag.pipeline as P, "
+                         "nutag.simulate.dataset as D; print(nutag.__file__); "
+                         "print(L.source_root()); print(L.work_root()); "
+                         "print(P.DEFAULT_CONFIG); print(D.default_output_dir())")
+    assert where.stdout.split() == [
+        str(site / "nutag" / "__init__.py"), str(source),
+        str(tmp_path / "home" / ".local" / "share" / "nutag"),
+        str(source / "configs" / "default.yaml"),
+        str(tmp_path / "home" / ".local" / "share" / "nutag" / "data" / "default")]
+    assert "ROOT" in python("-m", "nutag", "--version").stdout
+    python("-m", "nutag", "-q", "run", str(cfg), "--threads", "1", "--output",
+           str(tmp_path / "results"))
+    for name in ("summary.json", "cutflows.json", "results.json"):
+        _close(_doc(runs["local"], name), _doc(tmp_path / "results", name), name)
+    assert sorted(p for p in site.rglob("*") if p.is_file()) == installed_files

@@ -114,7 +114,8 @@ def load_samples(path: str | os.PathLike, *, check_files: bool = True,
 
 def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
                   allowed: Iterable[str] = (), check_result_options: bool = True,
-                  allow_unsafe_expressions: bool = False) -> Analysis:
+                  allow_unsafe_expressions: bool = False,
+                  samples_file: str | os.PathLike | None = None) -> Analysis:
     """Load the top-level analysis YAML and everything it names, and validate it all.
 
     With ``check_inputs`` the first file of every sample is opened (schema only, no events)
@@ -124,12 +125,14 @@ def load_analysis(path: str | os.PathLike, *, check_inputs: bool = True,
     tools that only look at events, like the event display of one sample, do not compute results
     and must work on a configuration that names a single sample. Expressions that can run
     programs or write files are refused unless ``allow_unsafe_expressions`` (``nutag run
-    --allow-unsafe-expressions``).
+    --allow-unsafe-expressions``). ``samples_file`` replaces the YAML's ``samples`` (the embedded
+    default analysis of an installed package reads its data set from the user's work root).
     """
     file = os.fspath(path)
     node = load_yaml(file)
     vals = check_fields(file, node, "analysis", "", 1)
-    samples_file = _resolve_path(file, vals["samples"])
+    samples_file = (os.fspath(samples_file) if samples_file is not None
+                    else _resolve_path(file, vals["samples"]))
     if not os.path.isfile(samples_file):
         raise ConfigError(file, node.line_of("samples"), "samples",
                           f"sample file {samples_file!r} does not exist", "fix the path")

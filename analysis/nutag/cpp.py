@@ -19,25 +19,12 @@ import logging
 import os
 from pathlib import Path
 
+from nutag.locations import source_root
 from nutag.rootenv import import_root
 
 log = logging.getLogger("nutag.cpp")
 
 MODES = ("auto", "library", "jit")
-
-
-def source_root() -> Path:
-    """The directory holding cpp/: ``$NUTAG_SOURCE_DIR``, else the checkout two levels above
-    this package, else (an installed wheel, no checkout around it) the copy the wheel carries
-    in ``nutag/_source`` (setup.py)."""
-    env = os.environ.get("NUTAG_SOURCE_DIR")
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parents[2]
-    packaged = Path(__file__).resolve().parent / "_source"
-    if not (checkout / "cpp" / "include").is_dir() and (packaged / "cpp" / "include").is_dir():
-        return packaged
-    return checkout
 
 
 def include_dir() -> Path:

@@ -25,12 +25,13 @@ from .config import Analysis, Sample, load_analysis, load_samples, load_yaml
 from .errors import ConfigError, NutagError
 from .input_files import stored_entries
 from .partial import Partial, check_partial, first_entries, truncate_samples
+from .locations import installed, source_root
 from .provenance import git_state
 
 log = logging.getLogger("nutag.pipeline")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yaml"
+#: the embedded default analysis (in the checkout, or in an installed package's sources)
+DEFAULT_CONFIG = source_root() / "configs" / "default.yaml"
 
 
 class RunOutcome(NamedTuple):
@@ -65,22 +66,28 @@ def _samples_present(samples_yaml: Path) -> bool:
     return True
 
 
-def ensure_inputs(config_path: Path, threads: int | None) -> None:
+def ensure_inputs(config_path: Path, threads: int | None) -> Path:
     """For the embedded default config, simulate the default data set when missing or outdated.
 
     Outdated means the data set YAML, the simulation config, the C++ generator or the ntuple
     schema changed since the samples were written (the manifest's hashes): the main job must
     never analyse a data set the current code would not produce. Up-to-date samples are reused
     (checking costs well under a second); only the outdated ones are simulated again.
+
+    Returns the samples YAML to read. An installed package's sources are read-only: its default
+    data set is made in the user's work root (:func:`nutag.locations.work_root`) instead of
+    beside the config.
     """
+    from .simulate.dataset import default_output_dir, ensure_default_dataset  # noqa: PLC0415
+
     node = load_yaml(config_path)
     samples = Path(str(node.get("samples", "")))
     samples = samples if samples.is_absolute() else (config_path.parent / samples).resolve()
-    from .simulate.dataset import ensure_default_dataset  # noqa: PLC0415 (heavy, rarely needed)
-
+    if installed():
+        samples = default_output_dir() / samples.name
     if not _samples_present(samples):
         log.info("default data set missing at %s: simulating it (once)", samples.parent)
-    ensure_default_dataset(samples.parent, threads=threads)
+    return ensure_default_dataset(samples.parent, threads=threads)
 
 
 def load(config_path: Path | None, threads: int | None = None,
@@ -90,12 +97,12 @@ def load(config_path: Path | None, threads: int | None = None,
     if not path.is_file():
         raise ConfigError(str(path), 0, "(file)", "analysis config not found",
                           "give the path of an analysis YAML, e.g. configs/default.yaml")
-    if _is_default(path):
-        ensure_inputs(path, threads)
+    samples = ensure_inputs(path, threads) if _is_default(path) else None
     from .cpp import load_cpp  # noqa: PLC0415
 
     load_cpp()  # helpers must exist before expressions are checked against inputs
-    analysis = load_analysis(path, allow_unsafe_expressions=allow_unsafe_expressions)
+    analysis = load_analysis(path, allow_unsafe_expressions=allow_unsafe_expressions,
+                             samples_file=samples)
     declare(analysis)
     return analysis
 

@@ -26,8 +26,10 @@ from typing import Any
 from . import project
 from .atomic import atomic_write
 from .errors import NutagError
+from .locations import source_root
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: where the committed calibration choices are read (the checkout, or the installed sources)
+REPO_ROOT = source_root()
 
 
 def _num(x: Any, digits: int = 3) -> str:

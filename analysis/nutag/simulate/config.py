@@ -25,17 +25,17 @@ from typing import Any
 
 from ..config import did_you_mean, load_yaml
 from ..errors import ConfigError
+from ..locations import source_root
 
-#: repository root (analysis/nutag/simulate/config.py -> parents[3]); overridable for tests.
-REPO_ROOT = Path(__file__).resolve().parents[3]
+#: the source root (nutag.locations): the checkout, or an installed package's copy of it;
+#: the simulation's configuration and data set definitions are read under it
+REPO_ROOT = source_root()
 
 
 def cpp_dir() -> Path:
     """Directory holding ``include/`` and ``src/`` of the C++ core: ``cpp/`` of
-    :func:`nutag.cpp.source_root` (``$NUTAG_SOURCE_DIR`` or the checkout), the one place that
+    :func:`nutag.locations.source_root` (``$NUTAG_SOURCE_DIR`` or the checkout), the one place that
     decides where nutag's sources are."""
-    from ..cpp import source_root  # noqa: PLC0415
-
     return source_root() / "cpp"
 
 

@@ -42,6 +42,7 @@ import yaml
 
 from ..config import did_you_mean, load_yaml
 from ..errors import ConfigError
+from ..locations import work_root
 from .config import REPO_ROOT, SimConfigFile, as_number, cpp_dir, load_sim_config
 from .metadata import WEIGHT_CONVENTION
 from .produce import SampleResult, produce_samples
@@ -285,7 +286,7 @@ def default_output_dir(ds: Dataset | None = None) -> Path:
     if env:
         return Path(env)
     rel = ds.output if ds else "data/default"
-    return Path(rel) if os.path.isabs(rel) else REPO_ROOT / rel
+    return Path(rel) if os.path.isabs(rel) else work_root() / rel
 
 
 def _sample_entry(spec: SampleSpec, meta: dict[str, Any]) -> dict[str, Any]:

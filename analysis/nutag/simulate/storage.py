@@ -60,8 +60,8 @@ def check_output_format(fmt: str) -> str:
 
 # --------------------------------------------------------------------------- schema
 def schema_path() -> Path:
-    """samples/ntuple-schema.yaml of :func:`nutag.cpp.source_root`."""
-    from ..cpp import source_root  # noqa: PLC0415
+    """samples/ntuple-schema.yaml of :func:`nutag.locations.source_root`."""
+    from ..locations import source_root  # noqa: PLC0415
 
     return source_root() / "samples" / "ntuple-schema.yaml"
 
