@@ -18,6 +18,7 @@ from typing import Any
 import _robust_toy as rt
 import pytest
 from nutag import argtypes, cli, compiled
+from nutag.compiled import compiler
 from nutag.errors import NutagError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def test_compile_flags_come_from_root() -> None:
     flags = compiled.compile_flags()
     stds = [f for f in flags if f.startswith("-std=")]
     assert len(stds) == 1
-    assert stds[0] == compiled._cling_std(import_root())  # the standard ROOT was built with
+    assert stds[0] == compiler._cling_std(import_root())  # the standard ROOT was built with
     assert not any(f.startswith(("-I", "-isystem")) for f in flags)
     assert flags[0] == "-O2" and flags[-2:] == ("-fPIC", "-shared")
     assert compiled.toolchain().flags == flags
@@ -173,7 +174,7 @@ def test_compile_flags_come_from_root() -> None:
 
 def test_without_includes() -> None:
     tokens = ["-pthread", "-std=c++20", "-I/x", "-I", "/y", "-isystem", "/z", "-isystem/w", "-m64"]
-    assert compiled._without_includes(tokens) == ("-pthread", "-std=c++20", "-m64")
+    assert compiler._without_includes(tokens) == ("-pthread", "-std=c++20", "-m64")
 
 
 def test_flags_are_part_of_the_cache_key() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ sys.path.insert(0, str(REPO / "tests"))
 import toy_samples  # noqa: E402
 
 from nutag import compiled, config, cpp, graph, pipeline  # noqa: E402
+from nutag.compiled import compiler, library_cache, loading  # noqa: E402
 from nutag.errors import ConfigError  # noqa: E402
 from nutag.rootenv import import_root  # noqa: E402
 from nutag.systematics import variation_values  # noqa: E402
@@ -97,11 +100,11 @@ def test_compiled_equals_jit_on_the_default_selection(toy: Path,
     flowing through the typed Defines), compiled vs jitted. Compiled, the data sample (no
     systematic source) is one fused kernel (tests/test_fused_selection.py); samples with
     sources keep one node per cut, which their Vary needs."""
-    loaded = len(compiled._LOADED)
+    loaded = len(loading._LOADED)
     typed = _count_typed_histograms(monkeypatch)
     modes: dict[str, set[str]] = {}
     aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch, modes)
-    assert len(compiled._LOADED) >= max(loaded, 1)  # the compiled path was taken
+    assert len(loading._LOADED) >= max(loaded, 1)  # the compiled path was taken
     assert typed, "the histograms must be booked by the library"
     assert modes["data"] == {graph.FUSED}
     varied = [k for k in modes if k.endswith("+sources")]
@@ -186,12 +189,12 @@ def test_cache_is_reused_and_keyed_by_the_source(toy: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
     sel = _small(tmp_path)
-    runs = compiled.compiler_runs
+    runs = library_cache.compiler_runs
     first = _small_numbers(toy, sel, "on", monkeypatch)
-    assert compiled.compiler_runs == runs + 1
+    assert library_cache.compiler_runs == runs + 1
     assert len(list((tmp_path / "cache").glob("*.so"))) == 1
     second = _small_numbers(toy, sel, "on", monkeypatch)
-    assert compiled.compiler_runs == runs + 1, "the cached library must be reused"
+    assert library_cache.compiler_runs == runs + 1, "the cached library must be reused"
     assert first == second == _small_numbers(toy, sel, "off", monkeypatch)
     assert [rows[-1][1][0] for k, rows in first.items() if k.endswith("/cutflow")][0] > 0
 
@@ -224,10 +227,10 @@ def test_regression_samples_at_other_lines_share_one_library(tmp_path: Path,
     other = compiled.generate(_plan(sel, weight="2.0 * weight", weight_line=33))
     assert tc.library_key(other) not in keys
 
-    runs = compiled.compiler_runs
+    runs = library_cache.compiler_runs
     ns = f"nutag_gen_{keys.pop()[:16]}"
     libs = {compiled.build(s.replace(compiled.NAMESPACE_PLACEHOLDER, ns), tc) for s in sources}
-    assert compiled.compiler_runs == runs + 1, "the second sample must reuse the library"
+    assert library_cache.compiler_runs == runs + 1, "the second sample must reuse the library"
     assert len(libs) == 1 and len(list((tmp_path / "cache").glob("*.so"))) == 1
 
 
@@ -266,7 +269,7 @@ def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Pa
     monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
     sel = _small(tmp_path, extra='bad: {expr: "p_k.R()"}')
     line = config.load_selection([sel]).columns["bad"].loc.line
-    runs = compiled.compiler_runs
+    runs = library_cache.compiler_runs
     for attempt in range(2):  # the second run reuses the remembered failure: no compiler
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="nutag.compiled"), \
@@ -274,12 +277,12 @@ def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Pa
             _small_numbers(toy, sel, "auto", monkeypatch)
         assert (err.value.file, err.value.line, err.value.key) == (str(sel), line, "columns.bad")
         assert f"{sel}:{line}:" in caplog.text and "error" in caplog.text
-        assert compiled.compiler_runs == runs + 1, attempt
+        assert library_cache.compiler_runs == runs + 1, attempt
     assert len(list((tmp_path / "cache").glob("*.failed"))) == 1
     with pytest.raises(compiled.CompileError) as cerr:  # on: compiles again, for the full error
         _small_numbers(toy, sel, "on", monkeypatch)
     assert cerr.value.first_error.startswith(f"{sel}:{line}:")
-    assert compiled.compiler_runs == runs + 2
+    assert library_cache.compiler_runs == runs + 2
 
 
 def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path,
@@ -330,20 +333,57 @@ def test_compile_mode() -> None:
         compiled.compile_mode("sometimes")
 
 
+def _nutag_includes(text: str, base: Path) -> set[Path]:
+    """The nutag headers ``text`` includes, directly or through one another."""
+    found: set[Path] = set()
+    todo = [text]
+    while todo:
+        for rel in re.findall(r'^#include "(nutag/[^"]+)"', todo.pop(), re.MULTILINE):
+            header = base / rel
+            if header not in found:
+                found.add(header)
+                todo.append(header.read_text())
+    return found
+
+
+def test_every_header_a_library_includes_is_in_its_cache_key(tmp_path: Path) -> None:
+    """A fused library includes the shared kernel code of nutag/rdf/kernel/ (and the nutag
+    headers include one another): every one of them is hashed into the cache key, so editing
+    any header compiles a new library instead of loading one built from the old code."""
+    loc = config.Loc("t.yaml", 1)
+    p = compiled.plan([compiled.Column("p2", "x * 2.0", loc)],
+                      [compiled.Column("c", "p2 > 1.0", loc)], {"x": "double"}.get,
+                      nutag_linked=True,
+                      weights=[compiled.Column("_w", "static_cast<double>(x)", loc)])
+    assert compiled.fuse(p, compiled.CutTree.of([("r", ["c"])], "(all)"), "_w")
+    base = cpp.include_dir()
+    included = _nutag_includes(compiled.generate(p), base)
+    assert {base / "nutag/rdf/kernel/direct_read.hpp", base / "nutag/rdf/kernel/records.hpp",
+            base / "nutag/rdf/fused_action.hpp"} <= included
+    assert included <= set(cpp.headers())
+    assert compiled.toolchain().headers_digest == compiler.headers_digest(cpp.headers(), base)
+
+    copy = tmp_path / "include"
+    shutil.copytree(base / "nutag", copy / "nutag")
+    headers = sorted((copy / "nutag").rglob("*.hpp"))
+    before = compiler.headers_digest(headers, copy)
+    with open(copy / "nutag/rdf/kernel/direct_read.hpp", "a") as fh:
+        fh.write("// edited\n")
+    assert compiler.headers_digest(headers, copy) != before
+
+
 def test_regression_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypatch) -> None:
     """A truncated library in the cache crashed every rerun with a bus error until it was
     deleted by hand; its digest no longer matches, so it is rebuilt."""
     import ctypes
 
-    from nutag import compiled
-
-    monkeypatch.setattr(compiled, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(library_cache, "cache_dir", lambda: tmp_path)
     src = '// cache test\nextern "C" int nutag_cache_test_answer() { return 42; }\n'
     lib = compiled.build(src)
-    runs = compiled.compiler_runs
-    assert compiled.build(src) == lib and compiled.compiler_runs == runs  # from the cache
+    runs = library_cache.compiler_runs
+    assert compiled.build(src) == lib and library_cache.compiler_runs == runs  # from the cache
     lib.write_bytes(lib.read_bytes()[:200])  # a disk that filled up, a copy cut short
-    assert compiled.build(src) == lib and compiled.compiler_runs == runs + 1
+    assert compiled.build(src) == lib and library_cache.compiler_runs == runs + 1
     assert ctypes.CDLL(str(lib)).nutag_cache_test_answer() == 42
 
 

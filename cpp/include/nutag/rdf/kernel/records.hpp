@@ -1,0 +1,61 @@
+// The per-event record of a fused selection's kernel (nutag.compiled, "fused" graphs) as an
+// RDataFrame column, and the regions of its cut tree as Filters on it.
+//
+// Why a record per processing slot, reused: the column holds a pointer to it (``Event*``), so
+// nothing is constructed, moved or destroyed per event; the kernel only starts a new generation
+// of the record (``Event::gen``), which invalidates every kept column at once.
+//
+// What the generated code provides (one selection's types): ``Event``, the record, with
+// ``bool pass[Event::kRows]`` (``pass[k]``: the event passed cutflow row ``k``), and
+// ``kernel(Event&, Inputs&...)``, which takes the event's input columns from RDataFrame and
+// evaluates the cut tree. ``nutag/rdf/kernel/direct_read.hpp`` books the record of a kernel that
+// reads its inputs itself.
+//
+// Included by the generated code only (not declared to cling).
+#pragma once
+
+#include <ROOT/RDF/RInterface.hxx>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nutag {
+
+namespace detail {
+
+template <auto Kernel, typename Event, typename... Inputs>
+ROOT::RDF::RNode define_kernel_records(ROOT::RDF::RNode node, std::string_view column,
+                                       const std::vector<std::string>& inputs,
+                                       void (*)(Event&, Inputs&...)) {
+  auto records = std::make_shared<std::vector<Event>>(node.GetNSlots());
+  auto run = [records](unsigned int slot, Inputs&... in) {
+    Event& e = (*records)[slot];
+    Kernel(e, in...);
+    return &e;
+  };
+  return node.DefineSlot(column, run, inputs);
+}
+
+}  // namespace detail
+
+/// The kernel's record as column ``column`` of ``node``, fed by RDataFrame: per event, the
+/// input columns ``inputs`` (in the order of ``Kernel``'s parameters after the record) are
+/// handed to ``Kernel`` with the slot's record. ``Kernel`` is a template argument, not a
+/// pointer kept at run time, so the compiler sees the call it makes per event.
+template <auto Kernel>
+ROOT::RDF::RNode define_kernel_records(ROOT::RDF::RNode node, std::string_view column,
+                                       const std::vector<std::string>& inputs) {
+  return detail::define_kernel_records<Kernel>(node, column, inputs, Kernel);
+}
+
+/// The events passing cutflow row ``row`` of the kernel's cut tree: one Filter named ``name``
+/// reading the record column ``column``.
+template <typename Event>
+ROOT::RDF::RNode kernel_region(ROOT::RDF::RNode node, std::string_view column, int row,
+                               std::string_view name) {
+  return node.Filter([row](Event*& e) { return e->pass[row]; }, {std::string(column)}, name);
+}
+
+}  // namespace nutag
