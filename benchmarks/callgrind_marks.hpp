@@ -1,4 +1,5 @@
-// Where a benchmark program's event loop starts, for benchmarks.profile.
+// Where a benchmark program's event loop starts and ends, for benchmarks.profile (the hand loop
+// compiles it in; nutag's job declares it to cling around RunGraphs, benchmarks/nutag_job.py).
 //
 // Under `valgrind --tool=callgrind --instr-atstart=no` a program runs uninstrumented (valgrind's
 // bare translation, several times faster than instrumented) until it asks for instrumentation:
@@ -10,6 +11,8 @@
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
 #define BENCH_LOOP_STARTS() CALLGRIND_START_INSTRUMENTATION
+#define BENCH_LOOP_ENDS() CALLGRIND_STOP_INSTRUMENTATION
 #else
 #define BENCH_LOOP_STARTS() ((void)0)
+#define BENCH_LOOP_ENDS() ((void)0)
 #endif

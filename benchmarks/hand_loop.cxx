@@ -3,10 +3,9 @@
 // It does exactly the work of benchmarks/kmu2_norm.yaml on the benchmark input: the Kmu2
 // normalisation selection (selections/kmu2.yaml + the control trigger, in the same cut order),
 // a weighted cutflow (count, sum w, sum w^2 after every cut) and the six histograms the default
-// config books on region kmu2_norm. The selection of one event is benchmarks/kmu2_event.hpp
-// (shared with the fused RDataFrame prototype rdf_fused.cxx): columns computed lazily, only when
-// the next cut needs them, as RDataFrame does, with the same compiled nutag:: functions
-// (build/libnutag.so) that the analysis calls.
+// config books on region kmu2_norm. The selection of one event is benchmarks/kmu2_event.hpp:
+// columns computed lazily, only when the next cut needs them, as RDataFrame does, with the same
+// compiled nutag:: functions (build/libnutag.so) that the analysis calls.
 //
 // Modes:
 //   kmu2-ntuple RNTupleReader analysis loop        (the reference of the race: the simulation

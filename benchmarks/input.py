@@ -59,7 +59,9 @@ def ensure_input(n_events: int, *, work: Path = WORK, threads: int = 2,
                  regenerate: bool = False, name: str = "kmu2_control.root") -> Input:
     """A file with >= ``n_events`` control-trigger Kmu2 events in the simulation's default
     output format (RNTuple), generated when missing or of another format."""
-    from nutag.simulate.produce import DEFAULT_OUTPUT_FORMAT  # noqa: PLC0415
+    # the dataset layer's name for it: where the constant is defined moves with the
+    # simulation's internals
+    from nutag.simulate.dataset import DEFAULT_OUTPUT_FORMAT  # noqa: PLC0415
 
     work.mkdir(parents=True, exist_ok=True)
     path = work / name

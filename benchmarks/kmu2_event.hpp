@@ -1,12 +1,10 @@
 // The Kmu2 normalisation selection of the benchmark (benchmarks/kmu2_norm.yaml:
-// selections/kmu2.yaml + the control trigger, region kmu2_norm) for ONE event, written once and
-// shared by the hand-written loop (hand_loop.cxx) and the fused RDataFrame prototype
-// (rdf_fused.cxx), so the two cannot drift apart.
+// selections/kmu2.yaml + the control trigger, region kmu2_norm) for ONE event, as the
+// hand-written loop (hand_loop.cxx) runs it on either input format.
 //
 // Columns are computed lazily, only when the next cut needs them, as RDataFrame does; the
 // physics helpers are the compiled nutag:: functions (build/libnutag.so) the analysis calls.
-// `Src` gives the columns as members with operator* (a lazy RNTuple/TTree read in the hand
-// loop, a reference to RDataFrame's value in the fused prototype).
+// `Src` gives the columns as members with operator* (a lazy RNTuple or TTree read).
 #pragma once
 
 #include <ROOT/RVec.hxx>

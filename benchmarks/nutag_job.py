@@ -13,7 +13,12 @@ start-up phase separately:
 
 ``first_event_s`` = process start to the end of the JIT, i.e. when the first event is read.
 
-Run as ``python -m benchmarks.nutag_job CONFIG.yaml --threads N --json OUT [--hist OUT.root]``.
+The route (``--route``, benchmarks/routes.py) is chosen by nutag's own switches, set before
+nutag is imported, and checked against the route the graph reports: the job fails rather than
+time another route under this one's name.
+
+Run as ``python -m benchmarks.nutag_job CONFIG.yaml --threads N --json OUT [--hist OUT.root]
+[--route fused|rdfread|node|jit|auto] [--callgrind-loop]``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import routes
 from .peak_rss import peak_rss_kb
 
 T0 = time.time()
@@ -58,6 +64,30 @@ def parse_rdf_log(text: str) -> dict[str, float]:
             "loop_s": sum(float(e) for _, e in loops), "n_loops": len(loops)}
 
 
+def run_graphs_instrumented(ROOT: Any, booked: list[Any]) -> None:
+    """RunGraphs with callgrind's instrumentation on for the call only, from C++.
+
+    Why: under ``valgrind --tool=callgrind --instr-atstart=no`` the interpreter, ROOT, cling
+    and the graph build then run uninstrumented (seconds instead of minutes). The marks
+    (benchmarks/callgrind_marks.hpp) sit inside one C++ function declared to cling, and the
+    results are converted to ``RResultHandle``s before it is called: cppyy's conversions and
+    wrappers (cling compiling code) would otherwise run instrumented. Outside valgrind (or
+    without valgrind/callgrind.h) this is RunGraphs.
+    """
+    header = Path(__file__).resolve().parent / "callgrind_marks.hpp"
+    if not ROOT.gInterpreter.Declare(
+            f'#include "{header}"\n#include <ROOT/RDFHelpers.hxx>\n'
+            "namespace nutag_bench {\n"
+            "inline void run_graphs(std::vector<ROOT::RDF::RResultHandle>& handles) {\n"
+            "  BENCH_LOOP_STARTS();\n  ROOT::RDF::RunGraphs(handles);\n  BENCH_LOOP_ENDS();\n"
+            "}\n}\n"):
+        raise RuntimeError(f"cling could not declare the loop marks of {header}")
+    handles = ROOT.std.vector["ROOT::RDF::RResultHandle"]()
+    for ptr in booked:
+        handles.push_back(ROOT.RDF.RResultHandle(ptr))
+    ROOT.nutag_bench.run_graphs(handles)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config", help="analysis YAML (one data sample)")
@@ -68,8 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-only", action="store_true",
                     help="stop after the graph build: time the first build of a selection, "
                          "which compiles it into the cache (nutag.compiled)")
+    ap.add_argument("--route", choices=sorted(routes.ROUTES), default="fused",
+                    help="execution route (benchmarks/routes.py; default: the fused kernel "
+                    "reading RNTuple, checked)")
+    ap.add_argument("--callgrind-loop", action="store_true",
+                    help="under callgrind (--instr-atstart=no): instrument only the event loop")
     args = ap.parse_args(argv)
     t_start = _process_start()
+    routes.select(args.route, os.environ)  # before nutag reads its switches
 
     from nutag import graph  # noqa: PLC0415
     from nutag.cutflow import make_rows  # noqa: PLC0415
@@ -92,9 +128,11 @@ def main(argv: list[str] | None = None) -> int:
                                 blind_box=box)
               for s in analysis.samples.values()]
     t_graph = time.time()
+    route = graphs[0].route
+    routes.check(args.route, route)
     if args.build_only:
         Path(args.json).write_text(json.dumps({
-            "threads": threads, "cpp_mode": mode, "import_s": t_import - t_start,
+            "threads": threads, "cpp_mode": mode, "route": route, "import_s": t_import - t_start,
             "config_s": t_config - t_import, "graph_s": t_graph - t_config,
             "total_s": time.time() - t_start}), encoding="utf-8")
         return 0
@@ -104,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     with capture_stderr() as cap:
         # what nutag.run's local backend does (called directly: the benchmark must not depend
         # on the result-collection layer, which changes more often than the event loop)
-        ROOT.RDF.RunGraphs(booked)
+        if args.callgrind_loop:
+            run_graphs_instrumented(ROOT, booked)
+        else:
+            ROOT.RDF.RunGraphs(booked)
     del verbosity
     t_run = time.time()
     rdf = parse_rdf_log(cap.text)
@@ -118,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             h.GetValue().Write(name)
         f.Close()
     out: dict[str, Any] = {
-        "threads": threads, "cpp_mode": mode, "n_runs": int(g.df.GetNRuns()),
+        "threads": threads, "cpp_mode": mode, "route": route, "hist": args.hist,
+        "n_runs": int(g.df.GetNRuns()),
         "regions": sorted(g.regions), "results_booked": n_booked,
         "import_s": t_import - t_start, "config_s": t_config - t_import,
         "graph_s": t_graph - t_config, "run_call_s": t_run - t_graph, **rdf,

@@ -8,6 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from .routes import OTHER_ROUTES, ROUTES, job_name
+
 BEGIN = "<!-- BEGIN GENERATED: python -m benchmarks.run -->"
 END = "<!-- END GENERATED -->"
 
@@ -22,17 +24,8 @@ LABELS = {
     "read-ttree": "TTree copy: pure read, C++ TTreeReader",
     "hand-ttree": "TTree copy: hand-written C++ loop, TTreeReader, -O2",
     "nutag-ttree-1": "TTree copy: nutag, 1 thread",
-    "rdfc-1": "prototype: nutag graph compiled (g++ -O2), 1 thread",
-    "rdfc-2": "prototype: nutag graph compiled (g++ -O2), 2 threads",
-    "fused-1": "prototype: selection fused into one RDataFrame node (g++ -O2), 1 thread",
-    "fused-2": "prototype: selection fused into one RDataFrame node (g++ -O2), 2 threads",
-    # runs of the benchmark before the simulation wrote RNTuple (TTree main input)
-    "read-rntuple": "prototype: pure read, C++ RNTupleReader",
-    "hand-rntuple": "prototype: hand-written C++ loop, RNTupleReader",
-    "nutag-rntuple-1": "prototype: nutag on RNTuple input, 1 thread",
-    "nutag-rntuple-2": "prototype: nutag on RNTuple input, 2 threads",
-    "rdfc-rntuple-1": "prototype: nutag graph compiled (g++ -O2) + RNTuple, 1 thread",
-    "rdfc-rntuple-2": "prototype: nutag graph compiled (g++ -O2) + RNTuple, 2 threads",
+    **{job_name(r, t): f"nutag, {ROUTES[r].label}, {t} thread{'s' if t > 1 else ''}"
+       for r in OTHER_ROUTES for t in (1, 2)},
 }
 
 
@@ -105,18 +98,30 @@ def targets(s: dict[str, dict[str, float]]) -> list[tuple[str, str, str, bool]]:
              "loop nutag on TTree / on RNTuple")
         add2("RNTuple vs TTree copy: hand-written loop", "hand-ttree", "hand", 1.0,
              "loop TTreeReader / RNTupleReader")
-    for label, key in (("compiled", "rdfc"), ("fused", "fused")):
-        one, two = f"{key}-1", f"{key}-2"
+    return rows
+
+
+def _ratio(s: dict[str, dict[str, float]], ref: str, row: str) -> str:
+    """"wall (CPU)" ratio of loop times ref / row, "–" if either did not run."""
+    if ref not in s or row not in s:
+        return "–"
+    return f"{_f(s[ref]['loop'] / s[row]['loop'])} ({_f(s[ref]['loop_cpu'] / s[row]['loop_cpu'])})"
+
+
+def route_rows(doc: dict[str, Any], s: dict[str, dict[str, float]]) -> list[str]:
+    """Markdown rows comparing nutag's routes on ``kmu2_norm``, each as nutag reported it."""
+    out = []
+    for route in ("fused", *OTHER_ROUTES):
+        one, two = job_name(route, 1), job_name(route, 2)
         if one not in s:
             continue
-        add2(f"prototype {label}: 1T vs hand", "hand", one, 1.0, "loop hand / prototype")
-        add2(f"prototype {label}: 1T vs uproot", "uproot", one, 1.0, "loop uproot / prototype")
-        add2(f"prototype {label}: 1T vs pure read", "read", one, 0.9, "loop read / prototype")
-        add(f"prototype {label}: 2T vs 1T", ratio(one, two), 1.8, "loop time 1T / 2T")
-        if key == "rdfc":  # both prototypes start alike: one row is enough
-            add("prototype compiled: time to first event", s[one]["first"], 3.0,
-                "process start -> first event [s]", above=False)
-    return rows
+        said = doc["runs"][one][0].get("route", "–")
+        two_loop = _f(s[two]["loop"]) if two in s else "–"
+        scaling = _f(s[one]["loop"] / s[two]["loop"]) if two in s else "–"
+        out.append(f"| {ROUTES[route].label} | {said} | {_f(s[one]['loop'])} | {two_loop} | "
+                   f"{_ratio(s, 'hand', one)} | {_ratio(s, job_name('fused', 1), one)} | "
+                   f"{scaling} | {_f(s[one]['first'])} |")
+    return out
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -136,17 +141,12 @@ def markdown(doc: dict[str, Any]) -> str:
         "first event [s] | CPU [s] | peak RSS [MB] | vs hand | vs uproot | vs read |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, st in s.items():
-        def rel(ref: str) -> str:
-            if ref not in s:
-                return "–"
-            return (f"{_f(s[ref]['loop'] / st['loop'])} "
-                    f"({_f(s[ref]['loop_cpu'] / st['loop_cpu'])})")
-
         lines.append(
             f"| {LABELS.get(name, name)} | {_f(st['loop'])} | {_f(st['loop_cpu'])} | "
             f"{_f(n / st['loop'], ',.0f')} | "
             f"{_f(st['startup'])} | {_f(st['first'])} | {_f(st['cpu'])} | "
-            f"{_f(st['rss_mb'], '.0f')} | {rel('hand')} | {rel('uproot')} | {rel('read')} |")
+            f"{_f(st['rss_mb'], '.0f')} | {_ratio(s, 'hand', name)} | "
+            f"{_ratio(s, 'uproot', name)} | {_ratio(s, 'read', name)} |")
     lines += ["", "Loop = event loop only (nutag: RDataFrame's own timer, after the JIT); start-up "
               "= process wall time minus loop (imports, configuration, graph, JIT, file open, "
               "writing results); \"vs X\" = loop time of X / loop time of the row (> 1: the row "
@@ -167,11 +167,23 @@ def markdown(doc: dict[str, Any]) -> str:
     warm = doc.get("warm_up") or {}
     if warm:
         names = {"norm-rntuple": "`kmu2_norm` (RNTuple)", "full-rntuple": "full analysis (RNTuple)",
-                 "norm-ttree": "`kmu2_norm` (TTree copy)"}
+                 "norm-ttree": "`kmu2_norm` (TTree copy)",
+                 **{f"norm-rntuple {r}": f"`kmu2_norm`, {r} route" for r in OTHER_ROUTES}}
         lines += ["", "First build of each selection with an empty compile cache (run once before "
                   "the timed runs, which then load the cached library): graph build "
                   + ", ".join(f"{names.get(k, k)} {_f(v['graph_s'])} s" for k, v in warm.items())
                   + " — the one-off g++ compile of the selection (nutag.compiled)."]
+    routes = route_rows(doc, s)
+    if len(routes) > 1:
+        lines += ["", "nutag's routes (benchmarks/routes.py; the same YAML, the same yields, "
+                  "chosen by NUTAG_COMPILE / NUTAG_FUSE / NUTAG_DIRECT_READ; each job checks "
+                  "that nutag took the route it asked for and records nutag's own words for "
+                  "it). \"vs hand\" = loop time of the hand-written loop / the route's, 1 thread; "
+                  "\"default / route\" = loop time of the default route / this route's (< 1: "
+                  "slower than the default); wall (CPU):", "",
+                  "| route | as nutag reports it | loop 1T [s] | loop 2T [s] | vs hand, 1T | "
+                  "default / route, 1T | 2T / 1T | first event 1T [s] |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|", *routes]
     lines += ["", "Targets (ratios from this run):", "", "| target | measured | how | met |",
               "|---|---:|---|---|"]
     for name, val, how, met in targets(s):

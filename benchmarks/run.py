@@ -9,13 +9,14 @@ the noise of a shared machine hits every implementation alike:
   read           hand-written C++ RNTupleReader pure read of the columns the selection uses
   hand           hand-written C++ RNTupleReader loop doing benchmarks/kmu2_norm.yaml (-O2)
   uproot         uproot + numpy/awkward doing the same (benchmarks/uproot_numpy.py)
-  nutag 1T / 2T  nutag (config + graph + RunGraphs) on benchmarks/kmu2_norm.yaml
+  nutag 1T / 2T  nutag (config + graph + RunGraphs) on benchmarks/kmu2_norm.yaml, on its
+                 default route: the fused kernel reading its RNTuple inputs itself
+  nutag-ROUTE    the same on nutag's other routes (benchmarks/routes.py), 1T / 2T: the fused
+                 kernel fed by RDataFrame (rdfread), compiled node per cut (node), jitted (jit)
   full 1T / 2T   nutag on the default config's selections (every region and histogram that a
                  blinded data sample books), the input treated as the data sample
   *-ttree        the TTreeReader loops and nutag on a TTree copy of the input (what the format
                  is worth; the simulation wrote TTree before)
-  rdfc 1T / 2T   prototype: the nutag graph compiled ahead of time (benchmarks/rdf_compiled.cxx)
-  fused 1T / 2T  prototype: the selection as one fused RDataFrame node (benchmarks/rdf_fused.cxx)
 
 then checks that the yields agree (cutflow of kmu2_norm, every cut, and the histograms),
 reads the storage-format study (TTree/RNTuple x ZSTD/zlib pure read on a subset), times the
@@ -42,6 +43,7 @@ from typing import Any
 from . import report
 from .formats import FORMATS, convert
 from .input import WORK, ensure_input
+from .routes import OTHER_ROUTES, ROUTES, job_name
 
 log = logging.getLogger("nutag.bench")
 
@@ -71,9 +73,12 @@ def build_library() -> None:
             log.warning("cmake --build failed; nutag may use its JIT path:\n%s", r.stdout[-2000:])
 
 
-def compile_hand_loop(work: Path, name: str = "hand_loop") -> Path:
-    """Compile ``name``.cxx at -O2 against the ROOT in use and build/libnutag.so (cached)."""
+def compile_hand_loop(work: Path = WORK) -> Path:
+    """Compile hand_loop.cxx at -O2 against the ROOT in use and build/libnutag.so, cached in
+    ``work`` by the hash of its sources (written under a temporary name and renamed, so two
+    benchmark commands can share the cache: the profile reuses the race's executable)."""
     inc, lib, site = root_dirs()
+    name = "hand_loop"
     src = HERE / f"{name}.cxx"
     h = hashlib.sha256(src.read_bytes())
     for hdr in [*sorted((REPO / "cpp" / "include" / "nutag").glob("*.hpp")),
@@ -84,16 +89,19 @@ def compile_hand_loop(work: Path, name: str = "hand_loop") -> Path:
     if exe.is_file():
         return exe
     nutag_lib = REPO / "build"
+    tmp = exe.with_name(f".{exe.name}.tmp-{os.getpid()}")
     cmd = [os.environ.get("CXX", "g++"), "-O2", "-std=c++17", "-pthread", "-m64",
            "-fsized-deallocation", f"-I{inc}", f"-I{REPO / 'cpp' / 'include'}", f"-I{HERE}",
            str(src),
-           "-o", str(exe), f"-L{lib}", "-lCore", "-lRIO", "-lTree", "-lTreePlayer", "-lHist",
+           "-o", str(tmp), f"-L{lib}", "-lCore", "-lRIO", "-lTree", "-lTreePlayer", "-lHist",
            "-lROOTNTuple", "-lROOTVecOps", "-lMathCore", "-lROOTDataFrame", "-lImt",
            f"-L{nutag_lib}", "-lnutag",
            f"-Wl,-rpath,{lib}", f"-Wl,-rpath,{nutag_lib}", f"-Wl,-rpath-link,{site / 'root.libs'}"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
+        tmp.unlink(missing_ok=True)
         raise RuntimeError(f"compiling the hand-written loop failed:\n{' '.join(cmd)}\n{r.stderr}")
+    os.replace(tmp, exe)
     return exe
 
 
@@ -135,10 +143,11 @@ def run_child(cmd: list[str], json_out: Path | None, env: dict[str, str]) -> dic
     return data
 
 
-def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, Path], work: Path,
-         with_full: bool, with_ttree: bool, fused: Path | None = None
+def plan(exe: Path, cfgs: dict[str, Path], files: dict[str, Path], work: Path,
+         with_full: bool, with_ttree: bool, other_routes: tuple[str, ...] = OTHER_ROUTES
          ) -> dict[str, tuple[list[str], Path | None]]:
-    """name -> (command, JSON output or None for stdout)."""
+    """name -> (command, JSON output or None for stdout). Every nutag route writes the
+    histograms of its 1-thread run, which :func:`agreement` compares bin by bin."""
     main = str(files["rntuple"])
     jobs: dict[str, tuple[list[str], Path | None]] = {
         "read": ([str(exe), "read-ntuple", main], None),
@@ -147,16 +156,18 @@ def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, P
                     str(work / "uproot.json")], work / "uproot.json"),
     }
 
-    def nutag(name: str, cfg: str, threads: int, hist: bool = False) -> None:
+    def nutag(name: str, cfg: str, threads: int, hist: bool = False,
+              route: str = "fused") -> None:
         out = work / f"{name}.json"
         cmd = [PY, "-m", "benchmarks.nutag_job", str(cfgs[cfg]), "--threads", str(threads),
-               "--json", str(out)]
+               "--json", str(out), "--route", route]
         if hist:
             cmd += ["--hist", str(work / f"{name}.hist.root")]
         jobs[name] = (cmd, out)
 
-    nutag("nutag-1", "norm-rntuple", 1, hist=True)
-    nutag("nutag-2", "norm-rntuple", 2)
+    for route in ("fused", *other_routes):
+        nutag(job_name(route, 1), "norm-rntuple", 1, hist=True, route=route)
+        nutag(job_name(route, 2), "norm-rntuple", 2, route=route)
     if with_full:
         nutag("full-1", "full-rntuple", 1)
         nutag("full-2", "full-rntuple", 2)
@@ -164,34 +175,32 @@ def plan(exe: Path, rdfc: Path | None, cfgs: dict[str, Path], files: dict[str, P
         tt = str(files["ttree"])
         jobs["read-ttree"] = ([str(exe), "read", tt], None)
         jobs["hand-ttree"] = ([str(exe), "kmu2", tt], None)
-        nutag("nutag-ttree-1", "norm-ttree", 1)
-    if rdfc is not None:
-        jobs["rdfc-1"] = ([str(rdfc), main, "1"], None)
-        jobs["rdfc-2"] = ([str(rdfc), main, "2"], None)
-    if fused is not None:
-        jobs["fused-1"] = ([str(fused), main, "1", str(work / "fused-1.hist.root")], None)
-        jobs["fused-2"] = ([str(fused), main, "2"], None)
+        nutag("nutag-ttree-1", "norm-ttree", 1, route="auto")
     return jobs
 
 
 CORE = ("read", "hand", "uproot", "nutag-1", "nutag-2")
 
 
-def warm_up(cfgs: dict[str, Path], work: Path, env: dict[str, str]) -> dict[str, Any]:
+def warm_up(builds: dict[str, tuple[Path, str]], work: Path, env: dict[str, str]
+            ) -> dict[str, Any]:
     """Build every nutag graph once before the race, untimed for the race, with a cold cache.
 
-    Why: the first run of a new selection compiles it (``nutag.compiled``, g++ ~10 s) and the
-    later runs load the cached library; mixed into the timed repetitions that one compile
-    would dominate a median of two. Its cost is reported on its own instead. The cache of the
-    benchmark lives in WORK/compiled, emptied first, so the number is a true cold start.
+    ``builds``: name -> (config, route). Why: the first run of a new selection compiles it
+    (``nutag.compiled``, g++ ~10 s; node per cut is a library of its own, the fused kernel
+    serves both of its routes) and the later runs load the cached library; mixed into the
+    timed repetitions that one compile would dominate a median of two. Its cost is reported on its own instead. The cache of the
+    benchmark lives in WORK/compiled, emptied first, so the number is a true cold start. A
+    route nutag does not take (a compiler failure, a fallback) fails here already.
     """
     cache = work / "compiled"
     shutil.rmtree(cache, ignore_errors=True)
     env["NUTAG_COMPILE_CACHE"] = str(cache)
     out: dict[str, Any] = {}
-    for name, cfg in cfgs.items():
+    for name, (cfg, route) in builds.items():
         js = work / f"warmup-{name}.json"
-        cmd = [PY, "-m", "benchmarks.nutag_job", str(cfg), "--json", str(js), "--build-only"]
+        cmd = [PY, "-m", "benchmarks.nutag_job", str(cfg), "--json", str(js), "--build-only",
+               "--route", route]
         try:
             out[name] = run_child(cmd, js, env)
         except RuntimeError as exc:
@@ -204,9 +213,9 @@ def warm_up(cfgs: dict[str, Path], work: Path, env: dict[str, str]) -> dict[str,
 
 def run_all(jobs: dict[str, tuple[list[str], Path | None]], repeats: int,
             env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Round-robin; the race's core (read, hand, uproot, nutag) ``repeats`` times, the full
-    analysis, the TTree copy and the prototype once less (at least once) to keep the run
-    within ~15 min."""
+    """Round-robin; the race's core (read, hand, uproot, nutag on its default route) ``repeats``
+    times, the full analysis, the TTree copy and nutag's other routes once less (at least
+    once) to keep the run within ~15 min."""
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in jobs}
     for rep in range(repeats):
         for name, (cmd, out) in jobs.items():
@@ -255,15 +264,14 @@ def agreement(runs: dict[str, list[dict[str, Any]]], work: Path) -> dict[str, An
                 abs(a[2] - b[2]) <= 1e-9 * max(1.0, abs(b[2])) for a, b in zip(cf, ref))
             cutflows[name] = cutflows.get(name, True) and same
     hand_h = _th1_contents(work / "hand.hist.root")
-    nutag_h = _th1_contents(work / "nutag-1.hist.root")
-    up_h = runs["uproot"][0]["hist"]
-    hist_diff = {
-        "nutag": max(max(abs(a - b) for a, b in zip(hand_h[k], nutag_h[k])) for k in hand_h),
-        "uproot": max(max(abs(a - b) for a, b in zip(hand_h[k], up_h[k])) for k in hand_h)}
-    if runs.get("fused-1"):
-        fused_h = _th1_contents(work / "fused-1.hist.root")
-        hist_diff["fused"] = max(max(abs(a - b) for a, b in zip(hand_h[k], fused_h[k]))
-                                 for k in hand_h)
+
+    def largest_diff(h: dict[str, list[float]]) -> float:
+        return max(max(abs(a - b) for a, b in zip(hand_h[k], h[k])) for k in hand_h)
+
+    # every nutag route's 1-thread histograms ("nutag" = the default route, "nutag-node", ...)
+    hist_diff = {name.removesuffix("-1"): largest_diff(_th1_contents(Path(rs[0]["hist"])))
+                 for name, rs in runs.items() if rs and isinstance(rs[0].get("hist"), str)}
+    hist_diff["uproot"] = largest_diff(runs["uproot"][0]["hist"])
     return {"reference": ref, "cutflow_equal": cutflows, "max_bin_diff": hist_diff,
             "ok": all(cutflows.values()) and max(hist_diff.values()) == 0}
 
@@ -336,14 +344,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="control-trigger events in the input (default 1e7; generated once)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per implementation")
     ap.add_argument("--quick", action="store_true",
-                    help="1e6 events, 1 repeat, no full analysis, TTree copy, compiled "
-                         "prototype or format study")
+                    help="1e6 events, 1 repeat, no full analysis, TTree copy, other nutag "
+                         "routes or format study")
     ap.add_argument("--work", type=Path, default=WORK, help="cache and scratch directory")
     ap.add_argument("--no-full", action="store_true", help="skip the full-analysis runs")
     ap.add_argument("--no-ttree", action="store_true",
                     help="skip the runs on the TTree copy of the input")
-    ap.add_argument("--no-compiled", action="store_true",
-                    help="skip the compiled-graph prototype")
+    ap.add_argument("--routes", default=",".join(OTHER_ROUTES),
+                    help="nutag's routes raced besides the default fused kernel, comma-"
+                    f"separated (default {','.join(OTHER_ROUTES)}; '' for none)")
     ap.add_argument("--no-formats", action="store_true", help="skip the storage-format study")
     ap.add_argument("--no-sim", action="store_true", help="skip the simulation timing")
     ap.add_argument("--format-events", type=int, default=2_000_000)
@@ -356,7 +365,12 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     if args.quick:
         args.events, args.repeats = min(args.events, 1e6), 1
-        args.no_full = args.no_ttree = args.no_compiled = args.no_formats = True
+        args.no_full = args.no_ttree = args.no_formats = True
+        args.routes = ""
+    other_routes = tuple(r for r in args.routes.split(",") if r)
+    unknown = [r for r in other_routes if r not in ROUTES or r in ("fused", "auto")]
+    if unknown:
+        ap.error(f"--routes: unknown {unknown}; choose from {', '.join(OTHER_ROUTES)}")
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -372,15 +386,19 @@ def main(argv: list[str] | None = None) -> int:
     files = {"rntuple": main_file}
     if not args.no_ttree:
         files["ttree"] = convert(main_file, "ttree-zstd")
-    exe = compile_hand_loop(work)
+    exe = compile_hand_loop()  # content-addressed: shared with benchmarks.profile
     cfgs = write_configs(work, files)
     info = machine()
-    rdfc = None if args.no_compiled else compile_hand_loop(work, "rdf_compiled")
-    fused = None if args.no_compiled else compile_hand_loop(work, "rdf_fused")
-    jobs = plan(exe, rdfc, cfgs, files, work, not args.no_full, not args.no_ttree, fused)
-    used = ["norm-rntuple"] + ([] if args.no_full else ["full-rntuple"]) + \
-        ([] if args.no_ttree else ["norm-ttree"])
-    warm = warm_up({k: cfgs[k] for k in used}, work, env)
+    jobs = plan(exe, cfgs, files, work, not args.no_full, not args.no_ttree, other_routes)
+    builds = {"norm-rntuple": (cfgs["norm-rntuple"], "fused")}
+    if not args.no_full:
+        builds["full-rntuple"] = (cfgs["full-rntuple"], "fused")
+    if not args.no_ttree:
+        builds["norm-ttree"] = (cfgs["norm-ttree"], "auto")
+    for route in other_routes:  # the JIT compiles nothing ahead of time
+        if ROUTES[route].switches[0] == "on":
+            builds[f"norm-rntuple {route}"] = (cfgs["norm-rntuple"], route)
+    warm = warm_up(builds, work, env)
     runs = run_all(jobs, args.repeats, env)
     check = agreement(runs, work)
     if not check["ok"]:

@@ -22,27 +22,63 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """One small run. Of nutag's other routes only ``rdfread``: it loads the default route's
+    library (each other compiled route costs a cold g++ compile) and goes through the same
+    route selection, check and comparison as the others; the TTree copy's nutag job covers a
+    second library."""
     work = tmp_path_factory.mktemp("bench")
     md = work / "BENCHMARKS.md"
     md.write_text("# title\n\nprose kept\n")
     r = subprocess.run([sys.executable, "-m", "benchmarks.run", "--events", "3000",
                         "--repeats", "1", "--no-full", "--no-formats", "--no-sim",
-                        "--work", str(work), "--markdown", str(md)],
+                        "--routes", "rdfread", "--work", str(work), "--markdown", str(md)],
                        cwd=REPO, capture_output=True, text=True, timeout=900)
     return r, md
 
 
 def test_benchmark_command_runs_and_implementations_agree(bench_run) -> None:
+    import json
+
     r, md = bench_run
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "agreement: ok" in r.stdout
     text = md.read_text()
     assert text.startswith("# title\n\nprose kept\n")  # the generated section is appended
     for row in ("hand-written C++ loop", "uproot + numpy", "nutag, 1 thread", "nutag, 2 threads",
-                "pure read", "RNTuple", "selection fused into one RDataFrame node"):
+                "pure read", "RNTuple", "TTree copy: nutag, 1 thread",
+                "nutag, fused kernel fed by RDataFrame's column readers (NUTAG_DIRECT_READ=off), "
+                "1 thread"):
         assert row in text
-    # the fused prototype's cutflow and histogram bins are checked against the hand loop too
-    assert "fused-1 yes" in text and "fused 0" in text
+    # each route's cutflow and histogram bins are checked against the hand loop
+    assert "nutag-rdfread-1 yes" in text and "nutag-rdfread 0" in text and "nutag 0" in text
+    # the jobs ran the routes they asked for, in nutag's own words
+    runs = json.loads((md.parent / "results.json").read_text())["runs"]
+    assert runs["nutag-1"][0]["route"].startswith("fused kernel reading its RNTuple inputs")
+    assert runs["nutag-rdfread-2"][0]["route"].startswith(
+        "fused kernel, inputs read by RDataFrame (NUTAG_DIRECT_READ=off)")
+    assert runs["nutag-ttree-1"][0]["route"].startswith("fused kernel, inputs read by RDataFrame")
+    assert "| fused kernel reading its RNTuple inputs itself (the default) |" in text
+    # no prototype is raced any more
+    assert "prototype" not in text
+
+
+def test_routes_select_and_check_nutags_switches() -> None:
+    """benchmarks.routes: a route sets all three switches (an exported one must not leak into
+    another route) and a job that did not get its route fails instead of being raced under
+    its name."""
+    from benchmarks import routes
+
+    env = {"NUTAG_FUSE": "off", "PATH": "/bin"}
+    routes.select("rdfread", env)
+    assert env == {"NUTAG_COMPILE": "on", "NUTAG_FUSE": "auto", "NUTAG_DIRECT_READ": "off",
+                   "PATH": "/bin"}
+    routes.select("auto", env)
+    assert env == {"PATH": "/bin"}
+    routes.check("node", "compiled, one node per cut (NUTAG_FUSE=off)")
+    routes.check("auto", "anything nutag chose")
+    with pytest.raises(RuntimeError, match="jitted"):
+        routes.check("fused", "jitted (nothing to compile, or the compiler failed)")
+    assert routes.job_name("fused", 2) == "nutag-2" and routes.job_name("jit", 1) == "nutag-jit-1"
 
 
 def test_markdown_section_is_replaced_not_duplicated(tmp_path: Path) -> None:
@@ -184,21 +220,44 @@ def test_profile_markdown_section_is_replaced_atomically(tmp_path: Path) -> None
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def _table_row(text: str, first_cell: str) -> list[float]:
+    """The numbers of the Markdown table row starting with ``first_cell``."""
+    line = next(x for x in text.splitlines() if x.startswith(f"| {first_cell} |"))
+    return [float(c.strip(" *").replace(",", "")) for c in line.split("|")[2:-1]]
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
-def test_profile_command_runs_and_cutflows_agree(tmp_path: Path) -> None:
-    """End to end on 2000 events under callgrind, cutflows compared (nutag left out: its Python
-    and cling start-up alone take minutes under valgrind; the parsing of its JSON is shared
-    with benchmarks.run)."""
+def test_profile_command_runs_and_cutflows_agree(tmp_path: Path, bench_run) -> None:
+    """End to end under callgrind: the hand loop and nutag's own event loop (default route;
+    the other routes are the same job with other switches), only the loop instrumented,
+    cutflows compared, and the counts are real: the same physics helpers and column reading
+    per event in both programs, totals of the magnitude the full profile finds (~8,000
+    instructions per event). It reuses the benchmark run's input (3000 events) and compile
+    cache, which already holds the selection's library (the same YAML and schema)."""
+    from benchmarks import profile
+
     md = tmp_path / "B.md"
     md.write_text("# prose\n")
-    r = subprocess.run([sys.executable, "-m", "benchmarks.profile", "--events", "2000",
-                        "--no-nutag", "--work", str(tmp_path), "--markdown", str(md)],
+    bench_work = bench_run[1].parent
+    r = subprocess.run([sys.executable, "-m", "benchmarks.profile", "--routes", "fused",
+                        "--input", str(bench_work / "kmu2_control.root"),
+                        "--compile-cache", str(bench_work / "compiled"),
+                        "--work", str(tmp_path), "--markdown", str(md)],
                        cwd=REPO, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "| **total** |" in r.stdout and "| total / hand-written loop | 1.00 |" in r.stdout
-    assert "fused RDataFrame prototype" in r.stdout
+    out = r.stdout
+    nutag = profile.COLUMN["fused"]
+    assert f"| instructions per event | hand-written loop | {nutag} |" in out
+    assert 'nutag reported "fused kernel reading its RNTuple inputs itself' in out
+    hand_total, nutag_total = _table_row(out, "**total**")
+    assert 2_000 < hand_total < 50_000 and 2_000 < nutag_total < 50_000
+    assert 0.8 < _table_row(out, "total / hand-written loop")[1] < 2.0
+    cats = [c for c, _ in profile.CATEGORIES]
+    helpers, reading = _table_row(out, cats[2]), _table_row(out, cats[0])
+    assert helpers[0] > 0 and helpers[0] == pytest.approx(helpers[1], rel=0.02)  # same physics
+    assert reading[0] > 1_000 and reading[1] > 1_000
     text = md.read_text()
-    assert text.startswith("# prose\n") and "compiled RDataFrame prototype" in text
+    assert text.startswith("# prose\n") and profile.BEGIN in text and nutag in text
 
 
 def test_suite_time_tables_group_by_module_and_flag_the_budget() -> None:
