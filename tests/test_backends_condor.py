@@ -48,7 +48,7 @@ def shim(tmp_path, monkeypatch):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nutag.backends.condor", *args],
+    return subprocess.run([sys.executable, "-m", "nutag.backends.condor_cli", *args],
                           capture_output=True, text=True, env=dict(os.environ))
 
 
@@ -174,3 +174,19 @@ def test_regression_a_resumed_run_submits_with_its_own_batch_options(analysis, t
         condor.JobDir.create(jobdir, analysis, opts=condor.JobOptions(
             allow_unsafe_expressions=True), **kw)
     assert condor.JobDir(jobdir).options() == second  # a refused rerun changes nothing
+
+
+def test_regression_chunk_jobs_take_the_route_of_the_submitting_run(analysis, shim, tmp_path,
+                                                                      monkeypatch):
+    """The chunk jobs chose their execution route from their own environment (the batch
+    node's), so `nutag run --backend condor --no-compile` still compiled in every job. The
+    run's RouteOptions now travel in the manifest."""
+    from nutag.options import RouteOptions
+
+    monkeypatch.setenv("NUTAG_COMPILE", "on")  # what the jobs' environment says
+    res = run_analysis_on("condor", analysis, blinded=False, condor_dir=tmp_path / "job",
+                          chunk_size=CHUNK, poll=0.1, samples=["data"],
+                          route=RouteOptions(compile="off"))
+    manifest = json.loads((tmp_path / "job" / "manifest.json").read_text())
+    assert manifest["route"] == {"compile": "off", "fuse": "auto", "direct_read": "auto"}
+    assert res.samples["data"].route == "jitted (NUTAG_COMPILE=off)"

@@ -1,4 +1,5 @@
-"""The package's imports form no circle, counting those inside functions and TYPE_CHECKING.
+"""The package's imports form no circle (counting those inside functions and TYPE_CHECKING),
+and no module is over 500 lines.
 
 Why every import counts: an import moved into a function to dodge a circular import at load
 time still ties the two modules together — neither can be read, tested or replaced without the
@@ -132,3 +133,15 @@ def test_the_circle_finder_finds_a_circle_through_a_function_level_import(tmp_pa
     graph = import_graph(pkg)
     assert graph["pkg.c"] == {"pkg.a"}
     assert sorted(circles(graph)) == [["pkg.a", "pkg.b"], ["pkg.sub", "pkg.sub.d"]]
+
+
+#: a module longer than this mixes jobs: split it by responsibility
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    sizes = {name: len(path.read_text(encoding="utf-8").splitlines())
+             for name, path in modules().items()}
+    assert len(sizes) > 40
+    over = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not over, f"modules over {MAX_MODULE_LINES} lines (split them by job): {over}"

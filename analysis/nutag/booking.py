@@ -3,7 +3,8 @@
 Why apart from the backends: a graph builder is what the local run, the Dask session, an
 HTCondor chunk job and the interactive session share; they choose where the loop runs, this
 module only books. A builder is ``builder(analysis, sample, *, blinded, make_df) ->
-SampleGraph``, named as ``"module:function"`` so that a batch job can import it again; the
+SampleGraph`` (plus ``route``, the run's :class:`nutag.options.RouteOptions`), named as
+``"module:function"`` so that a batch job can import it again; the
 pipeline passes its own (correction weights, candidate tables...), the default books exactly
 the YAML.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from . import graph as _graph
 from .blinding import blind_box_of
 from .graph import DataFrameFactory, SampleGraph, build_graph
+from .options import RouteOptions
 from .rdf_nodes import is_distributed
 
 DEFAULT_BUILDER = "nutag.booking:default_builder"
@@ -25,13 +27,15 @@ GraphBuilder = Callable[..., SampleGraph]
 
 
 def default_builder(analysis: Any, sample: Any, *, blinded: bool,
-                    make_df: DataFrameFactory | None = None) -> SampleGraph:
+                    make_df: DataFrameFactory | None = None,
+                    route: RouteOptions | None = None) -> SampleGraph:
     """Book what the YAML says for one sample, with nutag's C++ helpers declared first; a
-    blinded data sample starts without its blind box, as in every builder."""
+    blinded data sample starts without its blind box, as in every builder; ``route``: the
+    run's execution switches (None: the environment's)."""
     from .cpp import load_cpp  # noqa: PLC0415 (ROOT only when a graph is built)
 
     return build_graph(sample, analysis.selection, blinded=blinded, declare=load_cpp,
-                       make_df=make_df,
+                       make_df=make_df, route=route,
                        blind_box=blind_box_of(analysis.selection, analysis.options,
                                               analysis.file))
 
@@ -63,12 +67,15 @@ def builder_name(spec: str | GraphBuilder | None) -> str:
 
 def build_graphs(analysis: Any, *, blinded: bool, make_df: DataFrameFactory | None = None,
                  builder: str | GraphBuilder | None = None,
-                 samples: Iterable[str] | None = None) -> list[SampleGraph]:
-    """Book every (or the named) sample of ``analysis``; nothing runs."""
+                 samples: Iterable[str] | None = None,
+                 route: RouteOptions | None = None) -> list[SampleGraph]:
+    """Book every (or the named) sample of ``analysis``; nothing runs. ``route``: the run's
+    execution switches, handed to the builder (None: the environment's)."""
     build = resolve_builder(builder)
     names = list(samples) if samples is not None else list(analysis.samples)
-    graphs = [build(analysis, analysis.samples[n], blinded=blinded, make_df=make_df)
-              for n in names]
+    route = route if route is not None else RouteOptions.from_environment()
+    graphs = [build(analysis, analysis.samples[n], blinded=blinded, make_df=make_df,
+                    route=route) for n in names]
     book = getattr(_graph, "book_variations", None)  # systematics: Vary results, same loop
     if book is not None and any(getattr(g, "sources", None) for g in graphs):
         book(graphs, distributed=any(is_distributed(g.df) for g in graphs))

@@ -107,19 +107,18 @@ def _backend_options(args: argparse.Namespace) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import os  # noqa: PLC0415
-
+    from nutag.options import RouteOptions
     from nutag.pipeline import run_analysis
 
-    if args.compile:  # read where the graph is built (nutag.compiled.compile_mode)
-        os.environ["NUTAG_COMPILE"] = args.compile
+    # the run's execution switches, made once: --compile, else the environment
+    route = RouteOptions.from_environment(compile=args.compile or None)
     outcome = run_analysis(args.config, unblind=args.unblind, threads=args.threads,
                            output=args.output, backend=args.backend,
                            backend_opts=_backend_options(args) if args.backend != "local"
                            else {},
                            allow_unsafe_expressions=args.allow_unsafe_expressions,
                            max_files=args.max_files, max_events=args.max_events,
-                           force_partial_unblind=args.force_partial_unblind)
+                           force_partial_unblind=args.force_partial_unblind, route=route)
     results_dir, table = outcome if isinstance(outcome, tuple) else (outcome, None)
     if table:
         print(table)
@@ -202,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     if add_simulate_parser is not None:
         add_simulate_parser(sub)
     _add_report(sub)
-    from nutag.backends.condor import add_condor_parser
+    from nutag.backends.condor_cli import add_condor_parser
     from nutag.validate_cli import (add_closure_parser, add_display_parser, add_project_parser,
                                     add_toys_parser, add_validate_parser)
 

@@ -26,6 +26,7 @@ from .cutflow_booking import (ACTIONS, FUSED, SUMS, UNIT, WEIGHT, WEIGHT2,  # no
 from .expressions import guarded_jit_expression
 from .fpe_guard import dividing_expressions
 from .input_files import sample_dataframe
+from .options import RouteOptions
 from .rdf_nodes import is_distributed
 from .rootenv import capture_stderr, import_root
 from .routes import describe as describe_route
@@ -154,17 +155,17 @@ def _hist_weight_column(h: Histogram) -> str:
     return f"{WEIGHT}_x_{h.weight}" if h.weight else WEIGHT
 
 
-def _compiled_selection(sample: Sample, selection: Selection, node: Any,
+def _compiled_selection(sample: Sample, selection: Selection, node: Any, route: RouteOptions,
                         veto: Cut | None = None, **extra: Any) -> Any:
     """The selection's columns and cuts (and the ``extra`` of :func:`nutag.compiled.plan`:
     weights, histograms) compiled ahead of time for this sample's inputs
-    (:mod:`nutag.compiled`), or None: ``NUTAG_COMPILE=off``, or ``auto`` and it failed.
+    (:mod:`nutag.compiled`), or None: compile ``off``, or ``auto`` and it failed.
     ``veto``: the blind-box veto, compiled with the cuts."""
     from .compiled import applicable, prepare  # noqa: PLC0415
 
     columns, cuts = applicable(selection, sample)
-    return prepare(columns, [*cuts, *((veto,) if veto else ())], node,
-                   origin=", ".join(selection.files), **extra)
+    return prepare(columns, [*cuts, *((veto,) if veto else ())], node, mode=route.compile,
+                   fusing=route.fuse, origin=", ".join(selection.files), **extra)
 
 
 def blind_veto(sample: Sample, blinded: bool, box: BlindBox | None) -> Cut | None:
@@ -254,7 +255,8 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                 make_df: DataFrameFactory | None = None,
                 allowed: Iterable[str] = (),
                 systematics: Systematics | None = None,
-                blind_box: BlindBox | None = None) -> SampleGraph:
+                blind_box: BlindBox | None = None,
+                route: RouteOptions | None = None) -> SampleGraph:
     """Book every column, cut, histogram and weighted cutflow of one sample, lazily.
 
     ``declare`` is called before anything is JIT-compiled (e.g. ``nutag.cpp.load_cpp``).
@@ -274,7 +276,12 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     ``blind_box`` (:mod:`nutag.blinding`): while ``blinded``, a data sample's events inside it
     are removed before the ``(all)`` row, every region, histogram and extra: no region can
     read them, whatever its cuts or their order.
+
+    ``route`` (:class:`nutag.options.RouteOptions`): the run's switches for compiling and
+    fusing the selection; None: as the environment says (an interactive session, the tests).
     """
+    if route is None:
+        route = RouteOptions.from_environment()
     ROOT = import_root()
     if declare is not None:
         declare()
@@ -288,7 +295,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     wexpr = sample.weight if kind == "mc" else "1.0"
     wloc = sample.where("weight")
     histos = [h for h in selection.histograms.values() if kind in h.kinds]
-    from .compiled import Column, compile_mode, direct_read_mode, fuse_mode  # noqa: PLC0415
+    from .compiled import Column  # noqa: PLC0415
 
     distributed = is_distributed(df)
     # the weight, its square and the histogram weights: compiled with the selection when the
@@ -359,7 +366,7 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                            root_cut=veto.name if veto else None)
                 if fusable else None)
         aot = _compiled_selection(
-            sample, selection, node, veto, weights=weights if compile_weights else (),
+            sample, selection, node, route, veto, weights=weights if compile_weights else (),
             hist_weights=hist_weights,
             histograms=[(h.name, (h.x, *((h.y,) if h.y else ()), _hist_weight_column(h)))
                         for h in histos],
@@ -368,9 +375,9 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     fused = aot is not None and aot.fused is not None
     if fused:
         # the default dataframe is the chain of the sample's files, from its first entry: the
-        # kernel may then read its inputs itself (nutag.compiled.direct_read_mode)
+        # kernel may then read its inputs itself (RouteOptions.direct_read)
         direct = ((sample.tree, list(sample.files))
-                  if make_df is None and direct_read_mode() == "auto" else None)
+                  if make_df is None and route.direct_read == "auto" else None)
         node = aot.fused_define(node, direct)
     elif compile_weights:  # planned with the selection: defined before its columns
         node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
@@ -432,17 +439,17 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         booked += res.extras.values()
     log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
               len(regions), len(booked), mode)
-    route = describe_route(distributed=distributed, compile_mode=compile_mode(), compiled=aot,
+    taken = describe_route(distributed=distributed, compile_mode=route.compile, compiled=aot,
                            sources=bool(sources), extra_columns=bool(extra_columns),
-                           fusable_cutflow=mode in (UNIT, SUMS), fuse_mode=fuse_mode(),
+                           fusable_cutflow=mode in (UNIT, SUMS), fuse_mode=route.fuse,
                            own_dataframe=make_df is not None,
-                           direct_read_mode=direct_read_mode())
-    log.info("sample %s: %s", sample.name, route)
+                           direct_read_mode=route.direct_read)
+    log.info("sample %s: %s", sample.name, taken)
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
                        sources, direct_read=fused and aot.direct_read,
-                       make_source=make_source, route=route,
+                       make_source=make_source, route=taken,
                        dividing=dividing_expressions(
                            [(f"{c.loc.file}:{c.loc.line}: columns.{c.name}", c.expr)
                             for c in selection.columns.values() if kind in c.kinds]

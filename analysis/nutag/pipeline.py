@@ -26,6 +26,7 @@ from .errors import ConfigError, NutagError
 from .input_files import stored_entries
 from .partial import Partial, check_partial, first_entries, truncate_samples
 from .locations import installed, source_root
+from .options import RouteOptions
 from .provenance import git_state
 
 log = logging.getLogger("nutag.pipeline")
@@ -177,7 +178,8 @@ def candidate_hook(analysis: Analysis, sample: Sample, blinded: bool
 
 
 def build_sample_graph(analysis: Analysis, sample: Sample, *, blinded: bool,
-                       make_df: Callable[[Sample], Any] | None = None) -> Any:
+                       make_df: Callable[[Sample], Any] | None = None,
+                       route: RouteOptions | None = None) -> Any:
     """THE graph of one sample of the analysis: YAML columns, cuts, regions and histograms, the
     correction weights and systematic ``Vary``s, and the candidate listing when unblinded.
 
@@ -191,17 +193,19 @@ def build_sample_graph(analysis: Analysis, sample: Sample, *, blinded: bool,
     return build_graph(sample, analysis.selection, blinded=blinded,
                        declare=lambda: declare(analysis),
                        extra=candidate_hook(analysis, sample, blinded),
-                       systematics=systematics_of(analysis), make_df=make_df,
+                       systematics=systematics_of(analysis), make_df=make_df, route=route,
                        blind_box=blind_box_of(analysis.selection, analysis.options,
                                               analysis.file))
 
 
 def build_graphs(analysis: Analysis, *, blinded: bool,
-                 make_df: Callable[[Sample], Any] | None = None) -> list[Any]:
+                 make_df: Callable[[Sample], Any] | None = None,
+                 route: RouteOptions | None = None) -> list[Any]:
     """Every sample's graph (:func:`build_sample_graph`) plus the varied yields, nothing run."""
     from .backends import build_graphs as _build  # noqa: PLC0415
 
-    graphs = _build(analysis, blinded=blinded, make_df=make_df, builder=build_sample_graph)
+    graphs = _build(analysis, blinded=blinded, make_df=make_df, builder=build_sample_graph,
+                    route=route)
     log.info("%d samples, %d systematic sources, %d varied yields booked", len(graphs),
              len(analysis.systematics), sum(len(g.variations) for g in graphs))
     return graphs
@@ -339,7 +343,7 @@ def _recorded_options(backend: str, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
-             opts: Mapping[str, Any], partial: Partial = Partial()) -> Any:
+             opts: Mapping[str, Any], route: RouteOptions, partial: Partial = Partial()) -> Any:
     """Book and run every sample on ``backend``: ONE event loop per sample whatever it is."""
     from . import run  # noqa: PLC0415
 
@@ -347,22 +351,22 @@ def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
         from .progress import attach_progress_to_graphs, exit_on_interrupt  # noqa: PLC0415
 
         make_df = first_entries(partial.max_events) if partial.max_events is not None else None
-        graphs = build_graphs(analysis, blinded=blinded, make_df=make_df)
+        graphs = build_graphs(analysis, blinded=blinded, make_df=make_df, route=route)
         attach_progress_to_graphs(graphs)  # ROOT's bar, only when a person watches a terminal
         with exit_on_interrupt():  # Ctrl-C ends the C++ loop at once: nothing is written yet
             return run.run(graphs, threads)
     from .backends import run_analysis_on  # noqa: PLC0415
 
     return run_analysis_on(backend, analysis, blinded=blinded, threads=threads, builder=BUILDER,
-                           **opts)
+                           route=route, **opts)
 
 
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,
                  output: Path | None = None, backend: str = "local",
                  backend_opts: Mapping[str, Any] | None = None,
                  allow_unsafe_expressions: bool = False, max_files: int | None = None,
-                 max_events: int | None = None, force_partial_unblind: bool = False
-                 ) -> RunOutcome:
+                 max_events: int | None = None, force_partial_unblind: bool = False,
+                 route: RouteOptions | None = None) -> RunOutcome:
     """Run the whole analysis; returns (results dir, summary table). Raises NutagError.
 
     ``backend``: "local" (this process, ``threads`` threads), "dask" (ROOT's distributed
@@ -372,9 +376,13 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     the same outputs. With ``wait=False`` on condor, returns the job directory and how to
     continue instead of results. ``max_files``/``max_events`` make a quick, partial run
     (:class:`Partial`: recorded, warned about, not normalised; ``--unblind`` on it needs
-    ``force_partial_unblind``).
+    ``force_partial_unblind``). ``route``: the execution switches of the run (compile, fuse,
+    direct read; :class:`nutag.options.RouteOptions`), made here once from the environment
+    when not given, and passed to every graph, local, on Dask or in HTCondor jobs.
     """
     from .backends import BACKENDS  # noqa: PLC0415
+
+    route = route if route is not None else RouteOptions.from_environment()
 
     if backend not in BACKENDS:
         raise NutagError(f"unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
@@ -405,18 +413,19 @@ def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: in
     with report.output_lock(out_dir) if writes_results else contextlib.nullcontext():
         inputs = input_records(analysis)  # before the loop: what was read, even if it changes
         return _run_and_write(analysis, out_dir, blinded=blinded, threads=effective,
-                              backend=backend, opts=opts, inputs=inputs, partial=partial)
+                              backend=backend, opts=opts, inputs=inputs, partial=partial,
+                              route=route)
 
 
 def _run_and_write(analysis: Analysis, out_dir: Path, *, blinded: bool, threads: int,
                    backend: str, opts: Mapping[str, Any], inputs: list[dict[str, Any]],
-                   partial: Partial = Partial()) -> RunOutcome:
+                   route: RouteOptions, partial: Partial = Partial()) -> RunOutcome:
     """The event loop, the results and the results directory of :func:`run_analysis`."""
     from .backends.condor import Submitted  # noqa: PLC0415
 
     try:
         res = _execute(analysis, blinded=blinded, threads=threads, backend=backend, opts=opts,
-                       partial=partial)
+                       route=route, partial=partial)
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in _OPTIONAL:
             raise

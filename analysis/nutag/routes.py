@@ -3,7 +3,8 @@
 The same YAML selection runs on one of several routes with identical results (cutflow counts,
 histogram bins): jitted by cling; compiled ahead of time with one RDataFrame node per cut; or
 fused into one compiled kernel, whose inputs RDataFrame reads or the kernel reads itself from
-the RNTuple files. Which one a sample takes follows from the run's switches (NUTAG_COMPILE,
+the RNTuple files. Which one a sample takes follows from the run's switches
+(:class:`nutag.options.RouteOptions`: `nutag run --compile/--no-compile`, else NUTAG_COMPILE,
 NUTAG_FUSE, NUTAG_DIRECT_READ), the backend, the sample's systematic sources and its input
 format; :func:`nutag.graph.build_graph` decides and this module names the outcome. The route
 is logged at INFO and recorded per sample in the provenance of every output (summary.json and

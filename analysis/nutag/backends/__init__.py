@@ -23,6 +23,7 @@ from typing import Any
 
 from ..booking import (DEFAULT_BUILDER, GraphBuilder, build_graphs, builder_name,  # noqa: F401
                        default_builder, resolve_builder)
+from ..options import RouteOptions
 from ..rdf_nodes import is_distributed, n_runs_of  # noqa: F401 (re-exported)
 from ..run import collect  # noqa: F401 (re-exported)
 
@@ -33,8 +34,12 @@ BACKENDS = ("local", "dask", "condor")
 
 def run_analysis_on(backend: str, analysis: Any, *, blinded: bool, threads: int = 1,
                     builder: str | GraphBuilder | None = None,
-                    samples: Iterable[str] | None = None, **opts: Any) -> Any:
+                    samples: Iterable[str] | None = None, route: RouteOptions | None = None,
+                    **opts: Any) -> Any:
     """Book and run a whole analysis on ``backend``; returns ``nutag.run.RunResults``.
+
+    ``route``: the run's execution switches (:class:`nutag.options.RouteOptions`; None: the
+    environment's), for every graph wherever it is booked (HTCondor jobs: in the manifest).
 
     ``opts`` — dask: ``scheduler``, ``workers``, ``partitions``, ``cluster`` ("local" or
     "condor"), ``client`` (an existing ``distributed.Client``), ``condor`` (HTCondorCluster
@@ -45,20 +50,22 @@ def run_analysis_on(backend: str, analysis: Any, *, blinded: bool, threads: int 
         from ..run import configure_threads, run  # noqa: PLC0415
 
         configure_threads(threads)
-        graphs = build_graphs(analysis, blinded=blinded, builder=builder, samples=samples)
+        graphs = build_graphs(analysis, blinded=blinded, builder=builder, samples=samples,
+                              route=route)
         return run(graphs, threads)
     if backend == "dask":
         from .dask_backend import DaskSession  # noqa: PLC0415
 
         with DaskSession.from_options(analysis=analysis, **opts) as session:
             graphs = build_graphs(analysis, blinded=blinded, builder=builder, samples=samples,
-                                  make_df=session.make_df)
+                                  make_df=session.make_df, route=route)
             session.run(graphs)
             return collect(graphs, threads=threads, backend="dask")
     if backend == "condor":
         from .condor import run_condor  # noqa: PLC0415
 
-        return run_condor(analysis, blinded=blinded, builder=builder, samples=samples, **opts)
+        return run_condor(analysis, blinded=blinded, builder=builder, samples=samples,
+                          route=route, **opts)
     raise ValueError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
+from ..options import RouteOptions
 from ..rootenv import import_root
 
 log = logging.getLogger("nutag.backends.chunk")
@@ -106,8 +107,12 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
               entry_range: tuple[int, int] | None, out: str | os.PathLike, *,
               blinded: bool = True, builder: str | None = None, chunk_id: int | None = None,
               expected_entries: int | None = None,
-              allow_unsafe_expressions: bool = False) -> Path:
+              allow_unsafe_expressions: bool = False,
+              route: RouteOptions | None = None) -> Path:
     """Book the sample's graph on the chunk, run it in one loop, write the outputs.
+
+    ``route``: the submitting run's execution switches (from the job manifest), so a chunk
+    takes the route the run chose whatever the batch node's environment says.
 
     ``allow_unsafe_expressions``: the job loads the YAML again, with the permission the
     submitting ``nutag run --allow-unsafe-expressions`` had (never more)."""
@@ -127,7 +132,7 @@ def run_chunk(config: str | os.PathLike, sample: str, files: list[str],
         raise KeyError(f"sample {sample!r} is not in {config}; known: {', '.join(ana.samples)}")
     ana.samples[sample].files = list(files)
     graphs = build_graphs(ana, blinded=blinded, builder=builder, samples=[sample],
-                          make_df=chunk_dataframe(list(files), entry_range))
+                          make_df=chunk_dataframe(list(files), entry_range), route=route)
     # the entries read, counted before anything (a blinded data graph's (all) row starts after
     # the blind-box veto): checks that the chunk read its whole range, in the same loop
     read_count = graphs[0].df.Count()
@@ -156,7 +161,8 @@ def run_manifest_chunk(manifest: str | os.PathLike, chunk_id: int, *,
                      tuple(c["range"]) if c["range"] else None, out,
                      blinded=doc["blinded"], builder=doc["builder"], chunk_id=chunk_id,
                      expected_entries=c.get("entries"),
-                     allow_unsafe_expressions=allow_unsafe_expressions)
+                     allow_unsafe_expressions=allow_unsafe_expressions,
+                     route=RouteOptions.from_dict(doc.get("route")))
 
 
 def chunk_dirname(chunk_id: int) -> str:

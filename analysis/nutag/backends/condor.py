@@ -25,7 +25,6 @@ re-running the same ``nutag run --backend condor`` resumes instead of starting o
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
@@ -42,13 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
-from ..errors import NutagError
 from ..expressions import UNSAFE_FLAG
 from ..htcondor import (BatchOptions, CondorError, EosTransfer, check_submit,  # noqa: F401
                         eos_path, job_script, parse_extra, refuse_eos_jobdir, resolve_setup,
                         submit_description, validate_submit, write_job_script)
 from ..htcondor_log import user_log_events
 from ..input_files import stored_entries
+from ..options import RouteOptions
 from .chunk import DONE, chunk_dirname
 
 log = logging.getLogger("nutag.backends.condor")
@@ -195,8 +194,8 @@ class JobDir:
 
     @classmethod
     def create(cls, path: str | os.PathLike, analysis: Any, *, blinded: bool, builder: str,
-               chunk_size: int, opts: JobOptions,
-               samples: Iterable[str] | None = None) -> JobDir:
+               chunk_size: int, opts: JobOptions, samples: Iterable[str] | None = None,
+               route: RouteOptions | None = None) -> JobDir:
         """Write a new job directory, or reopen an existing one for the same analysis."""
         refuse_eos_jobdir(path)
         jd = cls(path)
@@ -221,6 +220,7 @@ class JobDir:
         chunks = plan_chunks(analysis, chunk_size, key["samples"])
         doc = {**key, "format": "nutag-jobdir-1", "config": str(Path(analysis.file).resolve()),
                "analysis": analysis.name, **where, "options": opts.to_dict(),
+               "route": (route or RouteOptions.from_environment()).to_dict(),
                "sample_order": key["samples"], "chunks": chunks}
         atomic_write(jd.path / MANIFEST, json.dumps(doc, indent=1) + "\n")
         write_job_script(jd.path / JOB_SCRIPT,
@@ -423,12 +423,13 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
                disk_mb: int = 2000, max_retries: int = 2, accounting_group: str = "",
                extra: Iterable[str] = (), output: str = "", python: str = "",
                setup: str | None = None, allow_unsafe_expressions: bool = False,
-               **_: Any) -> Any:
+               route: RouteOptions | None = None, **_: Any) -> Any:
     """Create/resume the job directory, submit what is not done, wait, merge -> RunResults.
 
     The batch options are those of :class:`nutag.htcondor.BatchOptions` (``extra``:
     ``KEY=VALUE`` submit lines; ``setup`` None: the LCG view of this shell, if any).
-    ``allow_unsafe_expressions`` is handed to every chunk job, as the run was started with it.
+    ``allow_unsafe_expressions`` is handed to every chunk job, as the run was started with it;
+    so is ``route`` (the run's execution switches, in the manifest).
     Raises ``IncompleteMerge`` (with the resubmit command in its message) when chunks failed,
     or ``Submitted`` (a ``CondorError``) when ``wait`` is false (the run continues in the batch
     system; run the same command again to wait, merge and get the results).
@@ -442,7 +443,7 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
                       python=python, output=str(output or ""),
                       allow_unsafe_expressions=allow_unsafe_expressions)
     jd = JobDir.create(jobdir, analysis, blinded=blinded, builder=builder_name(builder),
-                       chunk_size=chunk_size, opts=opts, samples=samples)
+                       chunk_size=chunk_size, opts=opts, samples=samples, route=route)
     jd.submit()
     if not wait:
         st = jd.status()
@@ -453,65 +454,3 @@ def run_condor(analysis: Any, *, blinded: bool, builder: Any = None,
                         "merge the chunks and write the results (done chunks are not rerun)")
     jd.wait(poll=poll, timeout=timeout)
     return jd.merge()
-
-
-# --------------------------------------------------------------------------- CLI
-def add_condor_parser(sub: argparse._SubParsersAction) -> None:
-    """``nutag condor status|resubmit|merge JOBDIR`` (wired by nutag.cli)."""
-    p = sub.add_parser("condor", help="follow, resubmit and merge an HTCondor run",
-                       description="Inspect a job directory written by `nutag run --backend "
-                                   "condor`, resubmit only its failed or missing chunks, and "
-                                   "merge the chunks exactly once all are done.",
-                       epilog="examples:\n"
-                              "  nutag condor status condor/default        what is done, running, failed\n"
-                              "  nutag condor resubmit condor/default      only the failed or missing chunks\n"
-                              "  nutag condor merge condor/default --output results/default",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("status", "resubmit", "merge"))
-    p.add_argument("jobdir", type=Path)
-    p.add_argument("--json", action="store_true", help="status as JSON")
-    p.add_argument("--output", type=Path, default=None, help="merge: output directory "
-                   "(default JOBDIR/merged)")
-    p.set_defaults(func=cmd_condor)
-
-
-def cmd_condor(args: argparse.Namespace) -> int:
-    jd = JobDir(args.jobdir)
-    if args.action == "status":
-        st = jd.status()
-        if args.json:
-            print(json.dumps(st, indent=1))
-        else:
-            print(incomplete_message(jd, st) if st["to_resubmit"] or st["failed"]
-                  else f"{jd.path}: {st['counts']}")
-        return 0 if not st["to_resubmit"] else 1
-    if args.action == "resubmit":
-        entry = jd.submit()
-        print(f"resubmitted chunks {entry['chunks']} as cluster {entry['cluster']}" if entry
-              else "nothing to resubmit")
-        return 0
-    from .merge import IncompleteMerge  # noqa: PLC0415
-
-    try:
-        jd.merge(args.output)
-    except IncompleteMerge as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    print(args.output or jd.path / "merged")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nutag.backends.condor")
-    add_condor_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["condor", *(argv if argv is not None else sys.argv[1:])])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except NutagError as exc:
-        print(f"nutag: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -47,7 +47,8 @@ What is not compiled stays jitted, node by node: expressions naming what g++ can
 correctionlib functions of ``nutag_corr``, names allowed only for cling), every column or
 cut that reads such a column (a jitted weight excepted: it is a double by construction) and
 every histogram of such a column. A compiler error is remembered by key (see :func:`build`).
-``NUTAG_COMPILE=auto|on|off`` chooses the policy (:func:`compile_mode`); ``auto`` falls back
+The run's :class:`nutag.options.RouteOptions` (``nutag run --compile``, else
+``NUTAG_COMPILE=auto|on|off``) chooses the policy (:func:`compile_mode`); ``auto`` falls back
 to the jitted graph, with a warning naming the first compiler error, when the compiler is
 missing or fails.
 
@@ -69,6 +70,8 @@ backends or the pipeline.
 
 from __future__ import annotations
 
+from ..options import (DIRECT_READ_MODES, FUSE_MODES, MODES, compile_mode, direct_read_mode,
+                       fuse_mode)
 from .booking import CompiledSelection, FusedHistogram
 from .codegen import NAMESPACE_PLACEHOLDER, generate, include_lines
 from .compiler import (CompileError, Toolchain, compile_flags, first_error, root_cflags,
@@ -76,8 +79,6 @@ from .compiler import (CompileError, Toolchain, compile_flags, first_error, root
 from .kernel_codegen import FUSED_EVENT
 from .library_cache import build, cache_dir
 from .loading import load
-from .modes import (DIRECT_READ_MODES, FUSE_MODES, MODES, compile_mode, direct_read_mode,
-                    fuse_mode)
 from .planning import Column, CutTree, Hist, Item, Plan, fuse, plan
 from .preparation import applicable, prepare
 

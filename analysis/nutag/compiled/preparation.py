@@ -16,7 +16,7 @@ from .codegen import NAMESPACE_PLACEHOLDER, generate
 from .compiler import CompileError, toolchain
 from .library_cache import build
 from .loading import load
-from .modes import compile_mode, fuse_mode
+from ..options import compile_mode, fuse_mode
 from .planning import CutTree, fuse, plan
 
 log = logging.getLogger("nutag.compiled")
@@ -32,7 +32,8 @@ def _column_type_of(node: Any) -> Any:
 
 
 def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
-            mode: str | None = None, origin: str = "", tree: CutTree | None = None,
+            mode: str = "auto", fusing: str = "auto", origin: str = "",
+            tree: CutTree | None = None,
             fused_weight: str = "", fills: Sequence[tuple[str, str]] = (),
             **extra: Any) -> CompiledSelection | None:
     """Plan, generate, compile (or find in the cache) and load the selection for ``node``.
@@ -44,7 +45,8 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
     then the caller books the jitted graph, whose errors are nutag's usual ConfigErrors.
     ``tree`` (with ``fused_weight``, the event-weight column, and ``fills``, the (region,
     histogram) pairs to fill): fuse the plan into one kernel if it compiles whole
-    (:func:`fuse`; ``NUTAG_FUSE=off`` never does).
+    (:func:`fuse`; ``fusing="off"`` never does). ``mode`` and ``fusing``: the run's
+    :class:`nutag.options.RouteOptions` ``compile`` and ``fuse``.
     """
     mode = compile_mode(mode)
     if mode == "off":
@@ -57,7 +59,7 @@ def prepare(columns: Sequence[Any], cuts: Sequence[Any], node: Any, *,
         log.debug("left to cling: %s", ", ".join(p.jitted))
     if p.n_compiled == 0:
         return None
-    if tree is not None and fuse_mode() != "off" and fuse(p, tree, fused_weight, fills):
+    if tree is not None and fuse_mode(fusing) != "off" and fuse(p, tree, fused_weight, fills):
         log.debug("fused: %d cutflow rows in one kernel", len(tree.rows))
     try:
         source = generate(p, origin=origin)
