@@ -45,7 +45,7 @@ def convert(src: Path, fmt: str, entries: int | None = None, out_dir: Path | Non
     opts.fCompressionAlgorithm = getattr(ROOT.RCompressionSetting.EAlgorithm, algo)
     opts.fCompressionLevel = level
     if kind == "RNTuple":
-        from nutag.simulate.produce import RNTUPLE_CLUSTER_BYTES  # noqa: PLC0415
+        from nutag.simulate.storage import RNTUPLE_CLUSTER_BYTES  # noqa: PLC0415
 
         opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
         opts.fApproxZippedClusterSize = RNTUPLE_CLUSTER_BYTES

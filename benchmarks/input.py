@@ -81,8 +81,8 @@ def ensure_input(n_events: int, *, work: Path = WORK, threads: int = 2,
             return Input(path, int(meta["n_entries"]), int(meta["n_generated"]),
                          meta.get("gen_seconds"), meta.get("threads"), True)
     from nutag.simulate.config import DEFAULT_SIM_CONFIG, load_sim_config  # noqa: PLC0415
-    from nutag.simulate.produce import (STREAMS, Part, SampleSpec,  # noqa: PLC0415
-                                        produce_samples)
+    from nutag.simulate.produce import produce_samples  # noqa: PLC0415
+    from nutag.simulate.spec import STREAMS, Part, SampleSpec  # noqa: PLC0415
 
     step = 10 ** max(3, int(math.log10(max(n_events, 1))) - 2)  # round up to 3 digits
     n_gen = int(math.ceil(n_events / CONTROL_FRACTION / step) * step)

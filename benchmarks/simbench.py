@@ -26,8 +26,9 @@ STREAMS = {"kmu2": ("mc", "preselection"), "signal": ("mc", "preselection"),
 
 def stream_rates(n_events: int, out_dir: Path) -> dict[str, dict[str, float]]:
     from nutag.simulate.config import DEFAULT_SIM_CONFIG, load_sim_config  # noqa: PLC0415
-    from nutag.simulate.produce import (STREAMS as IDS, Chunk, ChunkJob,  # noqa: PLC0415
-                                        Part, produce_chunk)
+    from nutag.simulate.chunk_graph import produce_chunk  # noqa: PLC0415
+    from nutag.simulate.spec import STREAMS as IDS  # noqa: PLC0415
+    from nutag.simulate.spec import Chunk, ChunkJob, Part  # noqa: PLC0415
 
     cfg = load_sim_config(DEFAULT_SIM_CONFIG)
     small = max(n_events // 10, 100)

@@ -28,6 +28,7 @@ pytest.importorskip("distributed")
 pytest.importorskip("htcondor2")
 
 from _backends_data import REPO, shim_env  # noqa: E402
+from _project import project_copy  # noqa: E402
 
 TINY_DATASET = """\
 doc: tiny data set for the backend equality test
@@ -271,8 +272,8 @@ def test_installed_package_gives_the_same_results(config: Path, runs: dict[str, 
     directory), and gives the checkout's numbers."""
     site = tmp_path / "site"
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                          "--target", str(site), str(REPO)], capture_output=True, text=True,
-                         timeout=600)
+                          "--target", str(site), str(project_copy(tmp_path / "build"))],
+                         capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr[-3000:]
     source = site / "nutag" / "_source"
     for part in ("cpp/include/nutag/rdf/kernel", "cpp/src", "configs/default.yaml",

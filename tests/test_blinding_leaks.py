@@ -205,8 +205,9 @@ def test_regression_undecidable_sideband_is_an_error_not_a_pass(tmp_path: Path) 
     overlap check as "undecidable"; now its decidable terms are compared with the box."""
     from toy_samples import write_dataset
 
-    from nutag.pipeline import REPO_ROOT
+    from nutag.locations import source_root
 
+    REPO_ROOT = source_root()
     samples = write_dataset(tmp_path / "toy", n=50)
     sel = (REPO_ROOT / "selections" / "nutag.yaml").read_text()
     sel = sel.replace('box_dlkr_sb_lo: {expr: "100.0"', 'box_dlkr_sb_lo: {expr: "40.0"')

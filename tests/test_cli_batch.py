@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import _robust_toy as rt
+from _project import project_copy
 import pytest
 from nutag import argtypes, cli, compiled
 from nutag.compiled import compiler
@@ -187,19 +187,6 @@ def test_flags_are_part_of_the_cache_key() -> None:
 
 
 # --------------------------------------------------------------------------- the wheel
-def _project_copy(dest: Path) -> Path:
-    """The files a build reads, copied (the build must not write into the checkout)."""
-    src = dest / "src"
-    src.mkdir(parents=True)
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
-        shutil.copy2(REPO / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    shutil.copytree(REPO / "analysis", src / "analysis", ignore=ignore)
-    for part in ("include", "src", "tests"):
-        shutil.copytree(REPO / "cpp" / part, src / "cpp" / part, ignore=ignore)
-    return src
-
-
 def _pip_wheel(source: Path, out: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(out),
            "--disable-pip-version-check", "-q"]
@@ -210,7 +197,7 @@ def _pip_wheel(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 def test_sdist_and_wheel_carry_the_cpp(tmp_path: Path) -> None:
-    src = _project_copy(tmp_path)
+    src = project_copy(tmp_path)
     sdist_dir = tmp_path / "sdist"
     build_sdist = "import sys; from setuptools import build_meta as b; print(b.build_sdist(sys.argv[1]))"
     proc = subprocess.run([sys.executable, "-c", build_sdist, str(sdist_dir)],

@@ -71,7 +71,6 @@ def generate(stream: str, n: int, seed: int, kind: str = "mc") -> dict[str, obje
     m3x, m3y = _at_z(kx, ky, z, pmu, Z_MUV3)
     pnu = np.stack([75e-3 * 1.2 * np.ones(n) * 0 + p_k * 1.2e-3, np.zeros(n), p_k], 1) - pmu
     nlx, nly = kx + pnu[:, 0] / pnu[:, 2] * (Z_LKR - z), ky + pnu[:, 1] / pnu[:, 2] * (Z_LKR - z)
-    nmx, nmy = kx + pnu[:, 0] / pnu[:, 2] * (Z_MUV3 - z), ky + pnu[:, 1] / pnu[:, 2] * (Z_MUV3 - z)
     cols: dict[str, list] = {k: [] for k in ("lkr_x", "lkr_y", "lkr_e", "lkr_time", "muv1_x",
                                               "muv1_y", "muv1_e", "muv2_x", "muv2_y", "muv2_e",
                                               "muv3_tile", "muv3_x", "muv3_y", "muv3_time")}

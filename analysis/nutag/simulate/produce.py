@@ -36,9 +36,8 @@ from .bookkeeping import check_part
 from .chunk_graph import ChunkResult, produce_chunk, run_job
 from .config import SimConfigFile
 from .metadata import sample_metadata
-from .spec import DEFAULT_CHUNK_SIZE, STREAMS, Chunk, ChunkJob, Part, SampleSpec, plan_chunks
-from .storage import (RNTUPLE_CLUSTER_BYTES, final_path, merge_chunks, publish, scratch_dir,
-                      temp_path)
+from .spec import DEFAULT_CHUNK_SIZE, Chunk, ChunkJob, SampleSpec, plan_chunks
+from .storage import final_path, merge_chunks, publish, scratch_dir, temp_path
 from .worker import effective_config, worker_init
 
 log = logging.getLogger("nutag.simulate")
@@ -182,6 +181,4 @@ def produce_sample(spec: SampleSpec, cfg: SimConfigFile, out_dir: str | os.PathL
     return produce_samples([spec], cfg, out_dir, **kwargs)[spec.name]
 
 
-__all__ = ["SampleResult", "produce_sample", "produce_samples",
-           # read from here by nutag.closure and benchmarks/ (simbench.py, formats.py)
-           "STREAMS", "Chunk", "ChunkJob", "Part", "produce_chunk", "RNTUPLE_CLUSTER_BYTES"]
+__all__ = ["SampleResult", "produce_sample", "produce_samples"]
