@@ -1,9 +1,9 @@
 """Run the analysis graphs on Dask with ROOT's distributed RDataFrame (6.40 API).
 
 The graph code does not change: ``graph.build_graph(..., make_df=session.make_df)`` books on
-``ROOT.RDataFrame(tree, files, executor=client, npartitions=N)``, and ``ROOT.RDF.RunGraphs``
-(which dispatches to the distributed version for distributed result proxies) runs every
-sample's graph concurrently on the cluster. ROOT splits each sample into ``N`` entry ranges
+``ROOT.RDataFrame(tree, files, executor=client, npartitions=N)``, and :func:`run_graphs` runs
+every sample's graph concurrently on the cluster, one execution each, through the public API
+(the value of one result of each graph, asked for from one thread per graph). ROOT splits each sample into ``N`` entry ranges
 aligned on TTree clusters, runs one task per range and merges the partial results
 (``TH1::Merge``, sums of counts and weights) before handing them back.
 
@@ -185,7 +185,7 @@ class DaskSession:
     """A Dask client prepared for distributed RDataFrame; closes what it created.
 
     ``make_df`` is the dataframe factory to pass to ``build_graph``; ``run`` triggers every
-    booked result of every graph with one ``RunGraphs``.
+    booked result of every graph, one execution per graph (:func:`run_graphs`).
     """
 
     client: Any
@@ -395,11 +395,12 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
     """Run every booked result of every graph: ONE execution per sample, concurrently.
 
     What ``ROOT.RDF.RunGraphs`` does for distributed dataframes (one submission thread per
-    graph), except that an error in a submission thread is raised here, as
-    :func:`nutag.run.loop_error` words it for the sample that failed, instead of being
-    swallowed (ROOT only waits on the futures, and a failed graph would then run again on its
-    first ``GetValue``). Local graphs (samples with nothing to read) run in this process.
-    Falls back to ``ROOT.RDF.RunGraphs`` on a ROOT without these internals.
+    graph), through the public API only: each thread asks its graph for the value of one
+    booked result, which runs the graph's single execution and fills all of its results.
+    Unlike ``RunGraphs``, an error in a thread is raised here, as :func:`nutag.run.loop_error`
+    words it for the sample that failed, instead of being swallowed (ROOT only waits on its
+    futures, and a failed graph would then run again on its first ``GetValue``). Local graphs
+    (samples with nothing to read) run in this process.
 
     An arithmetic fault (SIGFPE) in a worker's loop cannot be caught there: the worker prints
     nutag's message and ends (:func:`worker_setup`), Dask gives up on the task with
@@ -410,7 +411,6 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
 
     from ..run import loop_error, run_booked  # noqa: PLC0415
 
-    ROOT = import_root()
     local = [g for g in graphs if not is_distributed(g.df)]
     graphs = [g for g in graphs if is_distributed(g.df)]
     if local:
@@ -419,34 +419,21 @@ def run_graphs(graphs: list[SampleGraph]) -> int:
     if not booked:
         return len(local)
     _preimport_jobqueue()
-    try:
-        from ROOT._distrdf.Proxy import execute_graph  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - another ROOT layout
-        execute_graph = None
     for g in graphs:
         head = getattr(g.df, "_headnode", None)
         if head is not None and not getattr(head, "nutag_counting", False):
             count_executions(g.df)
+    running = [g for g in graphs if g.booked]
     with _progress_bar():
-        if execute_graph is None:  # pragma: no cover
-            n = int(ROOT.RDF.RunGraphs(booked))
-        else:
-            nodes: dict[int, Any] = {}
-            owners: dict[int, list[SampleGraph]] = {}
-            for g in graphs:  # one node per graph: its execution fills every result
-                for ptr in g.booked:
-                    node = ptr.proxied_node
-                    nodes.setdefault(id(node.get_head()), node)
-                    owners.setdefault(id(node.get_head()), [g])
-            with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-                futures = {k: pool.submit(execute_graph, node) for k, node in nodes.items()}
-            failed = [(k, f.exception()) for k, f in futures.items() if f.exception() is not None]
-            if failed:
-                key, exc = failed[0]
-                if isinstance(exc, ImportError) or not isinstance(exc, Exception):
-                    raise exc  # a missing optional module, an interrupt: not the loop's error
-                raise loop_error(owners[key], exc) from None
-            n = len(nodes)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(running)) as pool:
+            futures = [(g, pool.submit(g.booked[0].GetValue)) for g in running]
+        failed = [(g, f.exception()) for g, f in futures if f.exception() is not None]
+        if failed:
+            g, exc = failed[0]
+            if isinstance(exc, ImportError) or not isinstance(exc, Exception):
+                raise exc  # a missing optional module, an interrupt: not the loop's error
+            raise loop_error([g], exc) from None
+        n = len(running)
     missing = [g.name for g in graphs for ptr in g.booked
                if getattr(getattr(ptr, "proxied_node", None), "value", 0) is None]
     if missing:
