@@ -164,7 +164,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 6.0;   // neutrino-line downscaling D (random, 1/D kept) [fit: N_sig; simulation/default.yaml CALIBRATION]
+  double nu_trigger_downscaling = 15.0;   // neutrino-line downscaling D (random, 1/D kept) [fit: N_sig; simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -177,7 +177,7 @@ struct SimConfig {
   double halo_hard_v_min = 0.10;         // forced hard loss: fractional loss above this [est]
   double halo_loss_e_min = 5.0;          // GeV, forced LKr loss at least this (LKr10 needs ~9 GeV) [choice]
   double straw_miss_prob = 0.01;         // probability a crossing halo muon gives no STRAW track [est]
-  double neutral_accidental_rate = 1e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [fit: overlaid Kmu2; simulation/default.yaml CALIBRATION]
+  double neutral_accidental_rate = 2.5e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [fit: overlaid Kmu2; simulation/default.yaml CALIBRATION]
   double neutral_accidental_emean = 8.0; // GeV, exponential energy spectrum [est]
   double overlay_muon_fraction = 0.5;    // share of overlay events generated as a halo muon [choice]
   double overlay_time_window = 10.0;     // ns, forced accidentals uniform in +-window: > trigger window 6.25 + 3 sigma [choice]
