@@ -59,6 +59,11 @@ INPUTS: dict[str, dict[str, Any]] = {
         "n_tiles": 152,
     },
     "lkr_scale": {"unc": 0.02},        # hadronic response of LKr, sim vs data [est]
+    # The simulation's non-compensation (simulation/default.yaml had_h_over_e_*, [est]) moves the
+    # EM-scale reading of a hadronic shower by (1 - <f_em>) dh / (<f_em> + (1 - <f_em>) h/e), with
+    # <f_em> = 1 - E^-0.17 = 0.42 at the signal's typical 25 GeV of hadronic energy [PDG/Groom].
+    "lkr_hadron_response": {"h_over_e": 0.5, "h_over_e_unc": 0.1, "f_em": 0.421},  # [est]
+    "muv_hadron_response": {"h_over_e": 0.7, "h_over_e_unc": 0.1, "f_em": 0.421},  # [est]
     "muv_scale": {"unc": 0.05},        # MUV1/MUV2 hadronic scale after MIP calibration [est]
     "straw_scale": {"unc": 0.001},     # spectrometer momentum scale (K3pi mass calib.) [est]
     "muon_id": {
@@ -89,6 +94,14 @@ def _scale(name: str, unc: float, what: str, source: str) -> cs.Correction:
         inputs=[_syst_input()],
         output=cs.Variable(name="scale", type="real", description="factor on the column"),
         data=_by_syst({"nominal": 1.0, "up": 1.0 + unc, "down": 1.0 - unc}))
+
+
+def hadron_response_unc(name: str) -> float:
+    """Relative change of a calorimeter's reading of a hadronic shower when its h/e moves by
+    its uncertainty: (1 - f_em) dh / (f_em + (1 - f_em) h/e)."""
+    p = INPUTS[name]
+    f = p["f_em"]
+    return (1.0 - f) * p["h_over_e_unc"] / (f + (1.0 - f) * p["h_over_e"])
 
 
 def _binned(inp: str, edges: list[float], values: list[float]) -> cs.Binning:
@@ -208,6 +221,12 @@ def build() -> dict[str, cs.CorrectionSet]:
                    "vs data +-2 % [est]."),
             _scale("muv_energy_scale", INPUTS["muv_scale"]["unc"], "MUV1/MUV2 energy scale",
                    "MIP-calibrated [NA62]; hadronic scale +-5 % [est]."),
+            _scale("lkr_hadron_response", round(hadron_response_unc("lkr_hadron_response"), 4),
+                   "LKr response to hadronic showers (non-compensation)",
+                   "h/e = 0.5 +- 0.1 of the shower model [est], at <f_em> = 0.42 (25 GeV)."),
+            _scale("muv_hadron_response", round(hadron_response_unc("muv_hadron_response"), 4),
+                   "MUV1/MUV2 response to hadronic showers (non-compensation)",
+                   "h/e = 0.7 +- 0.1 of the shower model [est], at <f_em> = 0.42 (25 GeV)."),
             _scale("straw_momentum_scale", INPUTS["straw_scale"]["unc"],
                    "STRAW spectrometer momentum scale",
                    "calibrated on the K3pi mass [NA62]; residual +-0.1 % [est]."),

@@ -179,12 +179,22 @@ def test_report_from_dir_reproduces_the_summary(runs: dict[str, Path], tmp_path:
     assert (copy / "plane_data.png").is_file()
 
 
+def fixed_signal_fractions() -> set[str]:
+    """The fixed-fraction sources of N_sig declared in configs/default.yaml (the shower-shape
+    parameters, which no correction varies)."""
+    import yaml
+
+    doc = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    return set(doc["options"]["signal"].get("systematics") or {})
+
+
 def test_systematic_table_in_the_main_output(runs: dict[str, Path]) -> None:
     """Every source of configs/systematics.yaml is propagated in the same single event loop;
     the quoted syst is the table's total; data are never varied."""
     from nutag.config import load_systematics
 
     names = {s.name for s in load_systematics(REPO / "configs" / "systematics.yaml")}
+    names |= fixed_signal_fractions()
     for name in ("blind1", "open2"):
         s = json.loads((runs[name] / "summary.json").read_text())
         syst = s["systematics"]

@@ -117,7 +117,8 @@ def test_declare_is_idempotent_and_returns_handles() -> None:
     assert h1["detector"] == "nutag_corr::detector::cset"
     assert h1["detector.muon_id_sf"] == "nutag_corr::detector::muon_id_sf"
     ROOT = import_root()
-    assert ROOT.gInterpreter.Calc("(long)nutag_corr::detector::cset->size()") == 7
+    # 7 detector corrections + the shower model's two hadron responses
+    assert ROOT.gInterpreter.Calc("(long)nutag_corr::detector::cset->size()") == 9
 
 
 def test_same_stem_other_content_is_refused(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import correctionlib.schemav2 as schema
 import pytest
+import yaml
 
 from nutag import config, graph, results, run
 from nutag.corrections import declare_corrections
@@ -271,7 +272,9 @@ def test_main_job_writes_the_systematic_table(tmp_path: Path) -> None:
     assert set(s["provenance"]["n_runs"].values()) == {1}
     syst = s["systematics"]
     names = {src.name for src in config.load_systematics(REPO / "configs" / "systematics.yaml")}
-    assert set(syst["n_sig"]["sources"]) == names          # every source reaches N_sig
+    fixed = set(yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+                ["options"]["signal"].get("systematics") or {})
+    assert set(syst["n_sig"]["sources"]) == names | fixed  # every source reaches N_sig
     assert s["n_sig"]["syst"] == pytest.approx(syst["n_sig"]["total"])
     for key, b in s["backgrounds"].items():
         if b["value"] is not None:

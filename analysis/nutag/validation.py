@@ -149,13 +149,28 @@ def candidate_from_results(results_dir: Path, out_dir: Path) -> dict[str, Any] |
         return None
     options = stored["options"]
     histos = read_histograms(results_dir / HISTO_FILE)
+    candidate = candidate_with_analysis_y(published()["candidate"])
     cmp = candidate_compare.compare_from_histograms(
-        histos, stored["doc"], published()["candidate"], signal=options["signal"]["sample"],
+        histos, stored["doc"], candidate, signal=options["signal"]["sample"],
         signal_region=options["signal"]["region"],
         backgrounds={b: list(o["extrapolation"]["samples"])
                      for b, o in options["backgrounds"].items()})
+    cmp.numbers["y_published"] = published()["candidate"]["y"]
+    cmp.numbers["y_definition"] = ("calibrated E_had (selections/nutag.yaml had_w_*, python -m "
+                                   "nutag.simulate.ehad_calibration) / E_nu, as for the MC")
     candidate_compare.write_comparison(out_dir, cmp)
     return cmp.numbers
+
+
+def candidate_with_analysis_y(candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """The published candidate with its y recomputed from its E_LKr, E_MUV1, E_MUV2 and E_nu
+    with the analysis' calibrated E_had: the MC's y and the candidate's must be the same
+    quantity for a percentile to mean anything (the paper's own definition is not public)."""
+    from .simulate.ehad_calibration import calibrated_y  # noqa: PLC0415
+
+    out = dict(candidate)
+    out["y"] = round(calibrated_y(candidate), 3)
+    return out
 
 
 #: the figures of `nutag run` shown on the page (nutag.plots)
@@ -285,7 +300,9 @@ def validation_markdown(doc: Mapping[str, Any], link_base: Path | None = None) -
         c = doc["candidate"]
         lines += [f"Percentile = weighted fraction of simulated events below the candidate's "
                   f"value; signal MC in region `{c['signal_region']}`, background MC in "
-                  f"`{c['background_region']}` (relaxed: enough MC to have a shape).", "",
+                  f"`{c['background_region']}` (relaxed: enough MC to have a shape). The "
+                  f"candidate's y is recomputed with the analysis' calibrated E_had (published "
+                  f"{c.get('y_published', '—')}).", "",
                   candidate_compare.comparison_markdown(c), f"![candidate]({fig}/candidate.png)"]
     else:
         lines.append("_no histograms in the results directory_")

@@ -75,22 +75,40 @@ double em_resolution(const SimConfig& c, double e) {
   return std::sqrt(a * a + b * b + k * k);
 }
 
-// Walk `depth` interaction lengths from z_start along a direction with cosine `cz` through the
-// calorimeter stack; returns z and the layer reached.
-double depth_to_z_impl(const SimConfig& c, double z_start, double cz, double depth, int& layer) {
+constexpr double kFeX0_mm = 17.57;  // iron radiation length [PDG]
+
+// Length [mm along z] of one interaction length (in_x0 false) or radiation length (true) in
+// each calorimeter layer; 0 for the air gaps. MUV1/MUV2 and the dead material are given by
+// their total depth (NA62MC stacks, docs/simulation.md §4), spread over their z extent.
+void layer_unit_lengths(const SimConfig& c, bool in_x0, double out[7]) {
+  const double dead = kZMuv1_mm - kZLkrBack;
+  const auto per_unit = [](double length, double units) { return length / std::max(units, 1e-9); };
+  out[0] = in_x0 ? c.lkr_x0 : c.lkr_lambda_int;
+  out[1] = per_unit(dead, in_x0 ? c.lkr_muv_dead_x0 : c.lkr_muv_dead_lambda);
+  out[2] = per_unit(kMuv1Depth_mm, in_x0 ? c.muv1_depth_x0 : c.muv1_depth_lambda);
+  out[3] = 0.0;
+  out[4] = per_unit(kMuv2Depth_mm, in_x0 ? c.muv2_depth_x0 : c.muv2_depth_lambda);
+  out[5] = 0.0;
+  out[6] = in_x0 ? kFeX0_mm : kFeLambda_mm;
+}
+
+// Walk `depth` interaction (or radiation) lengths from z_start along a direction with cosine
+// `cz` through the calorimeter stack; returns z and the layer reached.
+double depth_to_z_impl(const SimConfig& c, double z_start, double cz, double depth, int& layer,
+                       bool in_x0) {
   const double lo[7] = {kZLkrFront_mm, kZLkrBack, kZMuv1_mm, kZMuv1End, kZMuv2_mm, kZMuv2End,
                         kZMuv3IronStart_mm};
   const double hi[7] = {kZLkrBack, kZMuv1_mm, kZMuv1End, kZMuv2_mm, kZMuv2End,
                         kZMuv3IronStart_mm, kZMuv3IronEnd_mm};
-  const double lam[7] = {c.lkr_lambda_int, (kZMuv1_mm - kZLkrBack) / std::max(c.lkr_muv_dead_lambda, 1e-9),
-                         c.muv_lambda_int, 0.0, c.muv_lambda_int, 0.0, kFeLambda_mm};
+  double lam[7];
+  layer_unit_lengths(c, in_x0, lam);
   double z = z_start;
   double left = depth;
   for (int i = 0; i < 7; ++i) {
     if (z >= hi[i]) continue;
     const double za = std::max(z, lo[i]);
     if (lam[i] <= 0.0) { z = hi[i]; continue; }
-    const double thick = (hi[i] - za) / cz / lam[i];  // lambda
+    const double thick = (hi[i] - za) / cz / lam[i];  // lambda (or X0)
     if (left < thick) {
       layer = i;
       return za + left * lam[i] * cz;
@@ -99,7 +117,7 @@ double depth_to_z_impl(const SimConfig& c, double z_start, double cz, double dep
     z = hi[i];
   }
   layer = kLayerBeyond;
-  return kZMuv3IronEnd_mm + left * kFeLambda_mm * cz;
+  return kZMuv3IronEnd_mm + left * lam[6] * cz;
 }
 
 }  // namespace detail
@@ -119,11 +137,56 @@ double sample_hard_loss_fraction(Rng& rng, double v0) {
 }
 
 double calo_depth_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer) {
-  return depth_to_z_impl(cfg, z_start, cz, depth, layer);
+  return depth_to_z_impl(cfg, z_start, cz, depth, layer, false);
 }
 
-double hadron_shower_mean_depth(const SimConfig& c, double e) {
-  return c.had_depth_a + c.had_depth_b * std::log(std::max(e, 1.0));
+double calo_depth_x0_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer) {
+  return depth_to_z_impl(cfg, z_start, cz, depth, layer, true);
+}
+
+HadronShowerProfile hadron_shower_profile(const SimConfig& c, double e) {
+  const double le = std::log(std::max(e, 1.0));
+  HadronShowerProfile p;
+  p.shape = std::max(0.05, c.had_bock_a0 + c.had_bock_a1 * le);
+  p.em_slope_x0 = c.had_bock_b;
+  p.had_slope_lambda = std::max(0.05, c.had_bock_d0 - c.had_bock_d1 * le);
+  p.f_em = 1.0 - std::pow(std::max(e, c.had_fem_e0) / c.had_fem_e0, c.had_fem_m - 1.0);
+  return p;
+}
+
+double regularized_gamma_p(double a, double x) {
+  if (!(x > 0.0)) return 0.0;
+  const double log_prefactor = -x + a * std::log(x) - std::lgamma(a);
+  if (x < a + 1.0) {  // series
+    double term = 1.0 / a, sum = term;
+    for (int n = 1; n < 500 && std::fabs(term) > 1e-15 * std::fabs(sum); ++n) {
+      term *= x / (a + n);
+      sum += term;
+    }
+    return std::min(1.0, sum * std::exp(log_prefactor));
+  }
+  // continued fraction for Q(a, x) (modified Lentz)
+  const double tiny = 1e-300;
+  double b = x + 1.0 - a, cf = 1.0 / tiny, d = 1.0 / b, h = d;
+  for (int i = 1; i < 500; ++i) {
+    const double an = -i * (i - a);
+    b += 2.0;
+    d = an * d + b;
+    if (std::fabs(d) < tiny) d = tiny;
+    cf = b + an / cf;
+    if (std::fabs(cf) < tiny) cf = tiny;
+    d = 1.0 / d;
+    const double delta = d * cf;
+    h *= delta;
+    if (std::fabs(delta - 1.0) < 1e-15) break;
+  }
+  return std::max(0.0, 1.0 - std::exp(log_prefactor) * h);
+}
+
+double hadron_shower_containment(const SimConfig& c, double e, double depth_x0, double depth_lambda) {
+  const HadronShowerProfile p = hadron_shower_profile(c, e);
+  return p.f_em * regularized_gamma_p(p.shape, p.em_slope_x0 * depth_x0) +
+         (1.0 - p.f_em) * regularized_gamma_p(p.shape, p.had_slope_lambda * depth_lambda);
 }
 
 void DetectorSim::add_lkr_deposit(double x, double y, double e, double t) { lkr_.add(x, y, e, t); }
@@ -276,45 +339,68 @@ double photonuclear_length_mm(const SimConfig& c) {
   return 10.0 / (atoms_per_cm3 * c.photonuclear_sigma_mb * 1e-27);
 }
 
+double DetectorSim::sample_em_fraction(double mean) {
+  const double m = std::min(0.98, std::max(0.02, mean));
+  const double var = std::min(cfg_.had_fem_sigma * cfg_.had_fem_sigma, 0.9 * m * (1.0 - m));
+  if (!(var > 0.0)) return m;
+  const double kappa = m * (1.0 - m) / var - 1.0;  // Beta(m kappa, (1 - m) kappa) has variance var
+  return rng_.beta(m * kappa, (1.0 - m) * kappa);
+}
+
+void DetectorSim::deposit_shower_component(const Point& start, const Vector& dir, double energy,
+                                           int n, double shape, double slope, bool em,
+                                           ShowerDeposits& out) {
+  if (!(energy > 0.0)) return;
+  const double q = energy / n;
+  for (int i = 0; i < n; ++i) {
+    int layer = kLayerBeyond;
+    const double depth = rng_.gamma(shape, 1.0 / slope);
+    const double z = em ? calo_depth_x0_to_z(cfg_, start.Z(), dir.Z(), depth, layer)
+                        : calo_depth_to_z(cfg_, start.Z(), dir.Z(), depth, layer);
+    const double s = (z - start.Z()) / dir.Z();
+    const double x = start.X() + s * dir.X(), y = start.Y() + s * dir.Y();
+    int k = -1;
+    if (layer == kLayerLkr && in_lkr_acceptance(x, y)) k = 0;
+    else if (layer == kLayerMuv1 && in_muv12_acceptance(x, y)) k = 1;
+    else if (layer == kLayerMuv2 && in_muv12_acceptance(x, y)) k = 2;
+    if (k < 0) continue;  // dead material, gaps, the MUV3 wall, beyond: leakage
+    // EM quanta at the EM scale; hadronic ones at h/e of the calorimeter they stop in
+    const double response = em ? 1.0 : (k == 0 ? cfg_.had_h_over_e_lkr : cfg_.had_h_over_e_muv);
+    out.e[k] += q * response;
+    out.x[k] += q * response * x;
+    out.y[k] += q * response * y;
+  }
+}
+
 void DetectorSim::add_hadron_shower(const Point& start, const Vector& dir_in, double e, double t) {
   if (!(e > 0.0) || dir_in.Z() <= 0.0) return;
   const Vector dir = dir_in.Unit();
   const double sig = std::sqrt(cfg_.had_stoch * cfg_.had_stoch / e + cfg_.had_const * cfg_.had_const);
   const double es = e * (1.0 + rng_.gauss() * sig);
   if (es <= 0.0) return;
-  const double mean = hadron_shower_mean_depth(cfg_, es);
+  const HadronShowerProfile prof = hadron_shower_profile(cfg_, es);
+  const double f_em = sample_em_fraction(prof.f_em);
   const int n = std::max(1, cfg_.had_chunks);
-  const double q = es / n;
-  double el = 0, xl = 0, yl = 0, e1 = 0, x1 = 0, y1 = 0, e2 = 0, x2 = 0, y2 = 0;
-  for (int i = 0; i < n; ++i) {
-    int layer = kLayerBeyond;
-    const double depth = rng_.gamma_int(std::max(1, cfg_.had_depth_shape), mean);
-    const double z = calo_depth_to_z(cfg_, start.Z(), dir.Z(), depth, layer);
-    const double s = (z - start.Z()) / dir.Z();
-    const double x = start.X() + s * dir.X(), y = start.Y() + s * dir.Y();
-    if (layer == kLayerLkr && in_lkr_acceptance(x, y)) {
-      el += q; xl += q * x; yl += q * y;
-    } else if (layer == kLayerMuv1 && in_muv12_acceptance(x, y)) {
-      e1 += q; x1 += q * x; y1 += q * y;
-    } else if (layer == kLayerMuv2 && in_muv12_acceptance(x, y)) {
-      e2 += q; x2 += q * x; y2 += q * y;
-    }
-  }
+  ShowerDeposits dep;
+  deposit_shower_component(start, dir, f_em * es, n, prof.shape, prof.em_slope_x0, true, dep);
+  deposit_shower_component(start, dir, (1.0 - f_em) * es, n, prof.shape, prof.had_slope_lambda,
+                           false, dep);
+  const double el = dep.e[0], e1 = dep.e[1], e2 = dep.e[2];
   // position smearing: y drawn before x, in statements of their own (fixed draw order, §1)
   if (el > 0) {
     const double dy = rng_.gauss(0.0, cfg_.had_lateral_res);
     const double dx = rng_.gauss(0.0, cfg_.had_lateral_res);
-    lkr_.add(xl / el + dx, yl / el + dy, el * cfg_.lkr_hadron_response, t);
+    lkr_.add(dep.x[0] / el + dx, dep.y[0] / el + dy, el, t);
   }
   if (e1 > 0) {
     const double dy = rng_.gauss(0.0, cfg_.muv1_position_res);
     const double dx = rng_.gauss(0.0, cfg_.muv1_position_res);
-    muv1_.add(x1 / e1 + dx, y1 / e1 + dy, e1, t);
+    muv1_.add(dep.x[1] / e1 + dx, dep.y[1] / e1 + dy, e1, t);
   }
   if (e2 > 0) {
     const double dy = rng_.gauss(0.0, cfg_.muv2_position_res);
     const double dx = rng_.gauss(0.0, cfg_.muv2_position_res);
-    muv2_.add(x2 / e2 + dx, y2 / e2 + dy, e2, t);
+    muv2_.add(dep.x[2] / e2 + dx, dep.y[2] / e2 + dy, e2, t);
   }
   // Punch-through: shower leakage (and muons from pi/K decays inside it) reaching MUV3.
   const double ppt = std::min(0.3, cfg_.punch_through_prob * es / 20.0);

@@ -88,15 +88,17 @@ struct SimConfig {
   double lkr_time_res = 0.5;             // ns [NA62]
   double lkr_cluster_threshold = 0.2;    // GeV, reconstructed-cluster threshold [est]
   double lkr_merge_distance = 40.0;      // mm, deposits closer than ~2 cells form one cluster [est]
-  double lkr_lambda_int = 635.0;         // mm, nuclear interaction length (127 cm ~ 2 lambda_I) [NA62]
+  double lkr_lambda_int = 619.0;         // mm, nuclear interaction length: 149.7 g/cm^2 / 2.418 g/cm^3 (1270 mm = 2.05 lambda_I) [PDG: Kr interpolated as A^0.31 between Cu 137.3 and Sn 166.7 g/cm^2]
   double lkr_x0 = 47.0;                  // mm, radiation length (1270 mm = 27 X0) [NA62]
   double lkr_density = 2.418;            // g/cm^3 [PDG]
-  double lkr_hadron_response = 0.70;     // EM-scale response to hadronic energy (e/h) [est]
   double mip_lkr = 0.6;                  // GeV, mean muon deposit over 1270 mm [NA62]
   double mip_lkr_width = 0.05;           // GeV, Moyal scale of that deposit [est]
 
   // ---------------- MUV1 / MUV2 [NA62] ----------------
-  double muv_lambda_int = 190.0;         // mm, effective interaction length of the Fe-scintillator stacks [est]
+  double muv1_depth_lambda = 4.15;       // lambda_I of MUV1: 25 x 25 mm Fe (3.73) + 24 x 10 mm scintillator (0.34) + 24 x 2 mm rubber (0.08) [NA62MC MUV1Geometry; PDG]
+  double muv1_depth_x0 = 36.3;           // X0 of MUV1: Fe 35.6 + scintillator 0.56 + rubber 0.1 [NA62MC; PDG]
+  double muv2_depth_lambda = 3.73;       // lambda_I of MUV2: 24 x 25 mm Fe (3.58) + 24 x 4.3 mm scintillator (0.15) [NA62MC MUV2GeometryParameters; PDG]
+  double muv2_depth_x0 = 34.4;           // X0 of MUV2: Fe 34.15 + scintillator 0.24 [NA62MC; PDG]
   double muv_x0 = 20.0;                  // mm, effective radiation length [est]
   double mip_muv1 = 1.38;                // GeV [NA62]
   double mip_muv2 = 1.25;                // GeV [NA62]
@@ -106,14 +108,25 @@ struct SimConfig {
   double muv_merge_distance = 150.0;     // mm [est]
   double muv_cluster_threshold = 0.3;    // GeV [est]
   double lkr_muv_dead_lambda = 0.3;      // lambda_I of dead material between LKr and MUV1 (cryostat) [est]
+  double lkr_muv_dead_x0 = 2.9;          // X0 of that material, read as steel (0.3 x 167.7 / 17.57) [est]
 
-  // ---------------- hadronic showers [est] ----------------
-  double had_stoch = 0.40;               // sigma_E/E stochastic term of LKr+MUV1+MUV2 [est]
-  double had_const = 0.10;               // constant term [est]
-  double had_depth_a = 0.9;              // lambda_I, mean shower depth = a + b ln(E/GeV) [est]
-  double had_depth_b = 0.25;             // lambda_I [est]
-  int had_depth_shape = 3;               // integer gamma shape of the longitudinal profile [est]
-  int had_chunks = 24;                   // energy quanta used to sample the profile [est]
+  // ---------------- hadronic showers [Bock 1981; Groom 2007; est] ----------------
+  // Longitudinal profile from the shower start (Bock et al., NIM 186 (1981) 533, as in GFLASH,
+  // hep-ex/0001020): an EM part Gamma(a, b) in X0 and a hadronic part Gamma(a, d) in lambda_I,
+  // a = a0 + a1 ln(E/GeV), d = d0 - d1 ln(E/GeV); the EM part carries the pi0 fraction f_em.
+  double had_stoch = 0.40;               // sigma_E/E stochastic (sampling) term of LKr+MUV1+MUV2 [est]
+  double had_const = 0.05;               // constant term besides the f_em fluctuations [est]
+  double had_bock_a0 = 0.6165;           // profile shape a = a0 + a1 ln E [Bock 1981]
+  double had_bock_a1 = 0.3183;           // [Bock 1981]
+  double had_bock_b = 0.2198;            // per X0, slope of the EM part [Bock 1981]
+  double had_bock_d0 = 0.9099;           // per lambda_I, slope of the hadronic part d = d0 - d1 ln E [Bock 1981]
+  double had_bock_d1 = 0.0237;           // per lambda_I [Bock 1981]
+  double had_fem_e0 = 1.0;               // GeV, <f_em> = 1 - (E/E0)^(m-1) [PDG calorimetry review; Groom, NIM A572 (2007) 633]
+  double had_fem_m = 0.83;               // [PDG calorimetry review; Groom 2007: m = 0.80-0.87]
+  double had_fem_sigma = 0.12;           // rms of f_em event by event (Beta distributed) [est: Groom 2007; Wigmans, Calorimetry (2000) ch. 2]
+  double had_h_over_e_lkr = 0.50;        // h/e of the LKr (quasi-homogeneous noble liquid, e/h ~ 2) [est: Groom 2007; Wigmans]
+  double had_h_over_e_muv = 0.70;        // h/e of the MUV1/MUV2 Fe-scintillator stacks (e/h ~ 1.4) [est: Wigmans, Calorimetry]
+  int had_chunks = 24;                   // energy quanta per component used to sample the profile [choice]
   double had_lateral_res = 8.0;          // mm, fluctuation of the LKr centroid of a hadron shower [est]
   double punch_through_prob = 2e-3;      // P(MUV3 hit from a 20 GeV pion shower), scales with E [est]
 
@@ -151,7 +164,7 @@ struct SimConfig {
   double trigger_window = 6.25;          // ns, half-width around the trigger time [pub]
   double trigger_muv3_dt = 2.0;          // ns, max time difference of the two MUV3 hits [pub]
   int trigger_chod_max = 99;             // max CHOD candidates (>= 1 always required; 99 = no cap) [est]
-  double nu_trigger_downscaling = 6.0;   // neutrino-line downscaling D (random, 1/D kept) [fit: N_sig; simulation/default.yaml CALIBRATION]
+  double nu_trigger_downscaling = 15.0;   // neutrino-line downscaling D (random, 1/D kept) [fit: N_sig; simulation/default.yaml CALIBRATION]
 
   // ---------------- overlay stream [spec/est] ----------------
   double halo_muon_rate = 135.0;         // MHz, beam-halo + upstream-decay muons at 750 MHz [NA62]
@@ -164,7 +177,7 @@ struct SimConfig {
   double halo_hard_v_min = 0.10;         // forced hard loss: fractional loss above this [est]
   double halo_loss_e_min = 5.0;          // GeV, forced LKr loss at least this (LKr10 needs ~9 GeV) [choice]
   double straw_miss_prob = 0.01;         // probability a crossing halo muon gives no STRAW track [est]
-  double neutral_accidental_rate = 1e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [fit: overlaid Kmu2; simulation/default.yaml CALIBRATION]
+  double neutral_accidental_rate = 2.5e-4; // MHz of isolated neutral-hadron showers (> e_min) in the LKr [fit: overlaid Kmu2; simulation/default.yaml CALIBRATION]
   double neutral_accidental_emean = 8.0; // GeV, exponential energy spectrum [est]
   double overlay_muon_fraction = 0.5;    // share of overlay events generated as a halo muon [choice]
   double overlay_time_window = 10.0;     // ns, forced accidentals uniform in +-window: > trigger window 6.25 + 3 sigma [choice]

@@ -32,8 +32,27 @@ double sample_hard_loss_fraction(Rng& rng, double v_min);
 /// 0 LKr, 1 dead material, 2 MUV1, 3 gap, 4 MUV2, 5 gap, 6 MUV3 wall, 7 beyond.
 double calo_depth_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer);
 
-/// Energy-dependent mean depth [lambda_I] of a hadronic shower.
-double hadron_shower_mean_depth(const SimConfig& cfg, double e);
+/// The same walk with `depth` in radiation lengths (the EM part of a hadronic shower).
+double calo_depth_x0_to_z(const SimConfig& cfg, double z_start, double cz, double depth, int& layer);
+
+/// Mean longitudinal profile of a hadronic shower of energy e [GeV] from its start (Bock et al.,
+/// NIM 186 (1981) 533, as used in GFLASH): an EM part Gamma(shape, em_slope_x0) in X0 carrying
+/// the mean pi0 fraction f_em, and a hadronic part Gamma(shape, had_slope_lambda) in lambda_I.
+struct HadronShowerProfile {
+  double shape = 1.0;             ///< a = a0 + a1 ln(E/GeV)
+  double em_slope_x0 = 1.0;       ///< b, per X0
+  double had_slope_lambda = 1.0;  ///< d = d0 - d1 ln(E/GeV), per lambda_I
+  double f_em = 0.0;              ///< mean EM (pi0) fraction 1 - (E/E0)^(m-1) (Groom 2007)
+};
+HadronShowerProfile hadron_shower_profile(const SimConfig& cfg, double e);
+
+/// Regularised lower incomplete gamma function P(a, x) (series / continued fraction).
+double regularized_gamma_p(double a, double x);
+
+/// Mean fraction of a hadronic shower of energy e contained within the first depth_x0
+/// radiation lengths (EM part) and depth_lambda interaction lengths (hadronic part) of a
+/// homogeneous medium, from the shower start: f_em P(a, b t_X0) + (1 - f_em) P(a, d t_lambda).
+double hadron_shower_containment(const SimConfig& cfg, double e, double depth_x0, double depth_lambda);
 
 /// Avogadro's number [1/mol] (PDG).
 inline constexpr double kAvogadro = 6.02214076e23;
@@ -133,6 +152,16 @@ class DetectorSim {
                ROOT::RVec<double>& x, ROOT::RVec<double>& y, ROOT::RVec<double>& e,
                ROOT::RVec<double>* time);
   void charged_in_calo(int pdg, const Point& at_lkr, const Vector& p, double t);
+  /// Event-by-event EM fraction of a hadronic shower: Beta distributed around the profile's mean.
+  double sample_em_fraction(double mean);
+  /// Energy-weighted deposits of one shower per calorimeter (LKr, MUV1, MUV2), on the EM scale.
+  struct ShowerDeposits {
+    double e[3] = {0, 0, 0}, x[3] = {0, 0, 0}, y[3] = {0, 0, 0};
+  };
+  /// Spread `energy` in `n` quanta along the shower axis with depths ~ Gamma(shape, 1/slope) in
+  /// X0 (em) or lambda_I, each seen with the response of the layer it stops in.
+  void deposit_shower_component(const Point& start, const Vector& dir, double energy, int n,
+                                double shape, double slope, bool em, ShowerDeposits& out);
 
   const SimConfig& cfg_;
   Rng& rng_;

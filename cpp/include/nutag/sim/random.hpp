@@ -96,6 +96,33 @@ class Rng {
     return -mean / k * std::log(prod);
   }
 
+  /// Gamma distribution of real shape k > 0 and scale theta (mean k theta): Marsaglia & Tsang,
+  /// ACM TOMS 26 (2000) 363, with the k < 1 boost x U^(1/k). Needed because the hadronic
+  /// shower profile's shape parameter (Bock 1981) is not an integer.
+  double gamma(double k, double theta) {
+    if (!(k > 0.0)) return 0.0;
+    if (k < 1.0) {
+      const double boost = std::pow(uniform_pos(), 1.0 / k);
+      return gamma(k + 1.0, theta) * boost;
+    }
+    const double d = k - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+      const double x = gauss();
+      double v = 1.0 + c * x;
+      if (v <= 0.0) continue;
+      v = v * v * v;
+      const double u = uniform_pos();
+      if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v * theta;
+    }
+  }
+
+  /// Beta(alpha, beta) from two gamma variates: X / (X + Y).
+  double beta(double alpha, double beta_) {
+    const double x = gamma(alpha, 1.0);
+    const double y = gamma(beta_, 1.0);
+    return x + y > 0.0 ? x / (x + y) : 0.5;
+  }
+
   /// Moyal distribution (the usual Landau approximation) with location mu and scale c:
   /// if Z is standard normal, Z^2 is chi^2(1) and -ln(Z^2) is Moyal(0, 1) (exact, cheap).
   /// The far upper tail is cut at 12 scale units (probability ~2e-3) to avoid absurd MIPs.
