@@ -46,8 +46,14 @@ N_K_RANGE = (4.0e12, 6.5e12)        # "about 5e12" K+ decays (measured N_K of th
 CLOSURE_NSIGMA = 3.0
 
 def _env() -> dict[str, str]:
+    """The environment of the main job: the selection compiled as ``make run`` compiles it
+    (NUTAG_COMPILE=auto), not jitted as elsewhere in the suite (tests/conftest.py). On the
+    default data set the compiled event loop takes about a third of the CPU time of the jitted
+    one, and the libraries it compiles are those of every other run of configs/default.yaml
+    with compiled selections (tests/test_regression_yields.py), which then reuse them."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "analysis"), env.get("PYTHONPATH", "")])
+    env["NUTAG_COMPILE"] = "auto"
     return env
 
 
