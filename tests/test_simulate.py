@@ -364,6 +364,46 @@ def test_kmu2_weights_sum_to_branching_ratio(produced):
     assert meta["parts"][0]["sum_weight_generated"] / N == pytest.approx(br, rel=1e-12)
 
 
+def test_compiled_chunk_columns_cover_every_event_member():
+    """The chunk graph defines the ntuple columns with compiled code
+    (nutag::sim::define_event_members, cpp/src/sim/chunk_columns.cpp) instead of ~50 strings
+    cling compiles in every writing process; its list of Event members is written by hand, so
+    it must name every member of nutag::sim::Event (a member left out would be written through
+    cling, correct but slow) and nothing else, and every schema column must be among them."""
+    from nutag.simulate.chunk_graph import compiled_event_members
+    from nutag.simulate.worker import worker_init
+
+    root = worker_init()
+    members = {str(dm.GetName())
+               for dm in root.TClass.GetClass("nutag::sim::Event").GetListOfDataMembers()}
+    compiled = compiled_event_members(root)
+    assert compiled == members
+    assert set(P.schema_columns("mc")) <= compiled and set(P.schema_columns("data")) <= compiled
+
+
+def test_compiled_chunk_columns_equal_the_members(cfg):
+    """define_event_members copies the member with its type: the columns of the compiled graph
+    equal ``ev_.<member>`` as cling compiles it, value and type, on generated events."""
+    from nutag.simulate.worker import cling_config, config_object, worker_init
+
+    root = worker_init()
+    names = sorted(P.schema_columns("mc"))
+    df = root.nutag.sim.generated_events(300, config_object(root, cling_config(cfg.values,
+                                                                                cfg.fields)),
+                                         P.STREAMS["kmu2"], 5, 1000)
+    df = root.nutag.sim.define_event_members(df, names, names, "ev_")
+    for name in names:
+        df = df.Define(f"jit_{name}", f"ev_.{name}")
+    got = df.AsNumpy(["entry_", *names, *(f"jit_{n}" for n in names)])
+    assert list(got["entry_"]) == list(range(1000, 1300))
+    for name in names:
+        assert str(df.GetColumnType(name)) == str(df.GetColumnType(f"jit_{name}")), name
+        assert all(np.array_equal(np.asarray(a), np.asarray(b))
+                   for a, b in zip(got[name], got[f"jit_{name}"])), name
+    with pytest.raises(Exception, match="no compiled column for Event member 'nope'"):
+        root.nutag.sim.define_event_members(df, ["x"], ["nope"], "ev_")
+
+
 @needs_generator
 def test_pseudo_data_has_no_mc_columns_and_poisson_consistent_count(unweighting):
     root = _root()

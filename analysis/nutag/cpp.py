@@ -39,7 +39,8 @@ def headers() -> list[Path]:
 
 def header_only_dir() -> Path:
     """Header-only RDataFrame helpers (e.g. the cutflow action): cling instantiates them in both
-    modes, the library is not built from them (it does not link libROOTDataFrame)."""
+    modes, the library is not built from them (they are templates cling instantiates for each
+    graph's column types)."""
     return include_dir() / "nutag" / "rdf"
 
 

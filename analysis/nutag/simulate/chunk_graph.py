@@ -30,7 +30,7 @@ from typing import Any
 
 from .spec import SELECTIONS, STREAM_NAMES, ChunkJob, Part
 from .storage import TREE, schema_columns, snapshot_options
-from .worker import cling_config, worker_init
+from .worker import cling_config, config_object, worker_init
 
 
 @dataclass
@@ -61,10 +61,31 @@ def _single_threaded(root: Any) -> Iterator[None]:
 
 def _define_columns(df: Any, columns: Sequence[str], override: dict[str, str]) -> Any:
     """The schema columns, read from the generated event ``ev_`` unless ``override`` names
-    another expression (the downscaled control bit)."""
+    another expression (the downscaled control bit).
+
+    Why compiled: as strings (``ev_.<member>``) the ~50 Defines cost every process that writes
+    chunks about 6 s of cling compilation before its first event, more than a small chunk's
+    whole loop. ``nutag::sim::define_event_members`` (cpp/src/sim/chunk_columns.cpp) defines
+    the same members, with the same types, from code compiled by the library build; a member
+    it does not list is still written through cling, only slower."""
+    root = worker_init()
+    known = compiled_event_members(root)
+    fast = [c for c in columns if c not in override and c in known]
+    df = root.nutag.sim.define_event_members(root.RDF.AsRNode(df), fast, fast, "ev_")
     for name in columns:
-        df = df.Define(name, override.get(name, f"ev_.{name}"))
+        if name not in fast:
+            df = df.Define(name, override.get(name, f"ev_.{name}"))
     return df
+
+
+def compiled_event_members(root: Any) -> frozenset[str]:
+    """The Event members ``nutag::sim::define_event_members`` defines (once per process)."""
+    if "members" not in _compiled:
+        _compiled["members"] = frozenset(str(m) for m in root.nutag.sim.event_member_names())
+    return _compiled["members"]
+
+
+_compiled: dict[str, frozenset[str]] = {}
 
 
 def _downscaled_control(df: Any, part: Part, cfg: str = "nutag::sim::SimConfig{}",
@@ -99,13 +120,14 @@ def produce_chunk(job: ChunkJob, path: str | os.PathLike) -> ChunkResult:
     opts = snapshot_options(root, job.output_format)
     result = ChunkResult(n_generated=chunk.n, n_written=0)
     with _single_threaded(root):
-        df = (root.RDataFrame(chunk.n)
-              .Define("entry_", f"(ULong64_t)(rdfentry_ + {chunk.first}ULL)")
-              .Define("ev_", gen))
+        # entry_ = rdfentry_ + first and ev_ = generate_event(cfg, stream, seed, entry_),
+        # compiled (cpp/src/sim/chunk_columns.cpp) like the columns read from it
+        df = root.nutag.sim.generated_events(chunk.n, config_object(root, cfg), part.stream,
+                                             part.seed, chunk.first)
         df, sel, override = _downscaled_control(df, part, cfg)
         if part.unweight_scale is None:
             if job.kind == "mc":
-                df = df.Define("w_", "ev_.weight")
+                df = root.nutag.sim.define_event_members(df, ["w_"], ["weight"], "ev_")
             sum_w = df.Sum("w_") if job.kind == "mc" else None
             max_w = df.Max("w_") if job.kind == "mc" else None
             out = df.Filter(sel, part.selection) if sel else df
@@ -119,7 +141,7 @@ def produce_chunk(job: ChunkJob, path: str | os.PathLike) -> ChunkResult:
         else:
             # pass 1: the number of copies of every entry (the generator runs once per entry)
             scale = repr(float(part.unweight_scale))
-            df = (df.Define("w_", "ev_.weight")
+            df = (root.nutag.sim.define_event_members(df, ["w_"], ["weight"], "ev_")
                   .Define("k_", f"nutag_sim_unweight::poisson({part.seed}ULL, {part.stream}, "
                           f"entry_, {scale} * w_)"))
             sum_w, max_w = df.Sum("w_"), df.Max("w_")

@@ -151,6 +151,13 @@ def cling_config(values: dict[str, Any], fields: dict[str, ConfigField]) -> str:
     return name
 
 
+def config_object(root: Any, name: str) -> Any:
+    """The ``const nutag::sim::SimConfig`` declared as ``name`` (:func:`cling_config`), as a
+    Python proxy that compiled functions taking a ``const SimConfig&`` accept."""
+    address = root.gInterpreter.ProcessLine(f"&{name};")
+    return root.bind_object(address, "nutag::sim::SimConfig")
+
+
 def effective_config(cfg: SimConfigFile) -> dict[str, Any]:
     """The values the compiled ``SimConfig`` of ``cfg`` really holds (defaults filled in by
     C++), after checking the config file's fields against the C++ struct."""
@@ -159,9 +166,7 @@ def effective_config(cfg: SimConfigFile) -> dict[str, Any]:
     root = worker_init()
     check_against_cling(cfg.fields, root)
     name = cling_config(cfg.values, cfg.fields)
-    obj = root.gInterpreter.ProcessLine(f"&{name};")  # address of the const object
-    cfg_obj = root.bind_object(obj, "nutag::sim::SimConfig")
-    return effective_values(cfg_obj, cfg.fields)
+    return effective_values(config_object(root, name), cfg.fields)
 
 
-__all__ = ["cling_config", "effective_config", "worker_init"]
+__all__ = ["cling_config", "config_object", "effective_config", "worker_init"]
