@@ -344,21 +344,18 @@ def _recorded_options(backend: str, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 def _execute(analysis: Analysis, *, blinded: bool, threads: int, backend: str,
              opts: Mapping[str, Any], route: RouteOptions, partial: Partial = Partial()) -> Any:
-    """Book and run every sample on ``backend``: ONE event loop per sample whatever it is."""
-    from . import run  # noqa: PLC0415
+    """Book and run every sample on ``backend``: ONE event loop per sample whatever it is.
+
+    The local loop of a run shows ROOT's progress bar on a terminal and ends at once on
+    Ctrl-C (``interactive``): nothing is written yet while it runs."""
+    from .backends import make_backend  # noqa: PLC0415
 
     if backend == "local":
-        from .progress import attach_progress_to_graphs, exit_on_interrupt  # noqa: PLC0415
-
         make_df = first_entries(partial.max_events) if partial.max_events is not None else None
-        graphs = build_graphs(analysis, blinded=blinded, make_df=make_df, route=route)
-        attach_progress_to_graphs(graphs)  # ROOT's bar, only when a person watches a terminal
-        with exit_on_interrupt():  # Ctrl-C ends the C++ loop at once: nothing is written yet
-            return run.run(graphs, threads)
-    from .backends import run_analysis_on  # noqa: PLC0415
-
-    return run_analysis_on(backend, analysis, blinded=blinded, threads=threads, builder=BUILDER,
-                           route=route, **opts)
+        chosen = make_backend("local", threads=threads, make_df=make_df, interactive=True)
+    else:
+        chosen = make_backend(backend, threads=threads, **opts)
+    return chosen.run(analysis, blinded=blinded, builder=BUILDER, route=route)
 
 
 def run_analysis(config_path: Path | None, *, unblind: bool = False, threads: int | None = None,

@@ -26,11 +26,9 @@ from ..booking import (DEFAULT_BUILDER, GraphBuilder, build_graphs, builder_name
 from ..options import RouteOptions
 from ..rdf_nodes import is_distributed, n_runs_of  # noqa: F401 (re-exported)
 from ..run import collect  # noqa: F401 (re-exported)
+from .protocol import BACKENDS, Backend, make_backend  # noqa: F401 (re-exported)
 
 log = logging.getLogger("nutag.backends")
-
-BACKENDS = ("local", "dask", "condor")
-
 
 def run_analysis_on(backend: str, analysis: Any, *, blinded: bool, threads: int = 1,
                     builder: str | GraphBuilder | None = None,
@@ -38,35 +36,20 @@ def run_analysis_on(backend: str, analysis: Any, *, blinded: bool, threads: int 
                     **opts: Any) -> Any:
     """Book and run a whole analysis on ``backend``; returns ``nutag.run.RunResults``.
 
+    The backend is made by :func:`nutag.backends.protocol.make_backend` (the one place a name
+    becomes a :class:`~nutag.backends.protocol.Backend`); this is its one-call form.
     ``route``: the run's execution switches (:class:`nutag.options.RouteOptions`; None: the
     environment's), for every graph wherever it is booked (HTCondor jobs: in the manifest).
 
     ``opts`` — dask: ``scheduler``, ``workers``, ``partitions``, ``cluster`` ("local" or
     "condor"), ``client`` (an existing ``distributed.Client``), ``condor`` (HTCondorCluster
     keywords); condor: ``condor_dir``, ``chunk_size``, ``wait``, ``submit`` (see
-    :func:`nutag.backends.condor.run_condor`).
+    :func:`nutag.backends.condor.run_condor`); local: none.
     """
     if backend == "local":
-        from ..run import configure_threads, run  # noqa: PLC0415
-
-        configure_threads(threads)
-        graphs = build_graphs(analysis, blinded=blinded, builder=builder, samples=samples,
-                              route=route)
-        return run(graphs, threads)
-    if backend == "dask":
-        from .dask_backend import DaskSession  # noqa: PLC0415
-
-        with DaskSession.from_options(analysis=analysis, **opts) as session:
-            graphs = build_graphs(analysis, blinded=blinded, builder=builder, samples=samples,
-                                  make_df=session.make_df, route=route)
-            session.run(graphs)
-            return collect(graphs, threads=threads, backend="dask")
-    if backend == "condor":
-        from .condor import run_condor  # noqa: PLC0415
-
-        return run_condor(analysis, blinded=blinded, builder=builder, samples=samples,
-                          route=route, **opts)
-    raise ValueError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+        opts = {}
+    return make_backend(backend, threads=threads, **opts).run(
+        analysis, blinded=blinded, builder=builder, samples=samples, route=route)
 
 
 def summary(results: Any) -> dict[str, Any]:
@@ -91,6 +74,7 @@ def histo_cells(h: Any) -> dict[str, Any]:
 
 
 __all__ = [
-    "BACKENDS", "DEFAULT_BUILDER", "build_graphs", "builder_name", "collect", "default_builder",
-    "histo_cells", "is_distributed", "n_runs_of", "resolve_builder", "run_analysis_on", "summary",
+    "BACKENDS", "DEFAULT_BUILDER", "Backend", "build_graphs", "builder_name", "collect", "default_builder",
+    "histo_cells", "is_distributed", "make_backend", "n_runs_of", "resolve_builder",
+    "run_analysis_on", "summary",
 ]
