@@ -40,6 +40,8 @@ function(_nutag_patch_wheel_cmake root_pkg out_dir)
     string(REPLACE "\${_IMPORT_PREFIX}/include" "${root_pkg}/include" _text "${_text}")
     # ROOTConfig.cmake derives include/lib/bin from its own location: make them absolute.
     string(REPLACE "\${_thisdir}/../" "${root_pkg}/" _text "${_text}")
+    # older wheels (0.1a8, ROOT 6.37) name their own directories below the mock prefix there
+    string(REPLACE "${root_pkg}/mock_site_packages/ROOT/" "${root_pkg}/" _text "${_text}")
     file(WRITE "${_dst}/${_f}.tmp" "${_text}")
     file(RENAME "${_dst}/${_f}.tmp" "${_dst}/${_f}")
   endforeach()
@@ -69,11 +71,13 @@ if(NOT ROOT_DIR AND NOT DEFINED ENV{ROOTSYS} AND NOT DEFINED ENV{ROOT_DIR})
       set(NUTAG_ROOT_SOURCE "Python package at ${_nutag_root_pkg}" CACHE STRING "" FORCE)
     endif()
     get_filename_component(_site "${_nutag_root_pkg}" DIRECTORY)
-    if(EXISTS "${_site}/root.libs")
-      # cached: a re-configure finds ROOT_DIR cached, skips this block and must keep it
-      set(NUTAG_ROOT_RPATH_LINK "${_site}/root.libs" CACHE PATH
-          "The wheel's vendored libraries (-rpath-link of executables linking ROOT::Hist)" FORCE)
-    endif()
+    foreach(_libs IN ITEMS root.libs ROOT.libs)  # ROOT.libs in older wheels (0.1a8)
+      if(EXISTS "${_site}/${_libs}")
+        # cached: a re-configure finds ROOT_DIR cached, skips this block and must keep it
+        set(NUTAG_ROOT_RPATH_LINK "${_site}/${_libs}" CACHE PATH
+            "The wheel's vendored libraries (-rpath-link of executables linking ROOT::Hist)" FORCE)
+      endif()
+    endforeach()
   endif()
 endif()
 
