@@ -211,7 +211,7 @@ def test_signal_region_overlapping_a_sideband(case: Case) -> None:
 
 
 def test_empty_sideband_box(case: Case) -> None:
-    sel = case.selection("nutag.yaml", 'box_dlkr_sb_hi: {expr: "600.0"', 'box_dlkr_sb_hi: {expr: "80.0"')
+    sel = case.selection("nutag.yaml", 'box_dlkr_sb_hi: {expr: "300.0"', 'box_dlkr_sb_hi: {expr: "80.0"')
     err, _ = case.run(case.config(nutag=sel))
     assert "regions.sb_dlkr: the region selects nothing" in err
     assert "box_dlkr_sb_hi = 80" in err and "lower edge below its upper edge" in err

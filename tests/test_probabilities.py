@@ -257,6 +257,11 @@ def test_sideband_comparison_with_paper_estimates():
     assert est["garwood_stat_up"] == pytest.approx(0.0690, abs=1e-4)
     assert (est["published_stat_up"], est["published_stat_down"]) == (0.041, 0.023)
     assert r["sideband_comparison"]["misreco"]["paper_est"]["factor"] == 0.004
+    # nutag over the paper's inferred structure [est]: expected count / 1, factor / 0.030
+    assert ov["expected_mc_over_paper_est"] == pytest.approx(1e11 + 10)
+    assert ov["factor_over_paper_est"] == pytest.approx(ov["factor"] / 0.030)
+    md = report.summary_markdown(r, report.published())
+    assert "| nutag / paper [est]: count, factor |" in md
 
 
 # --------------------------------------------------------------------------- summary.md

@@ -164,6 +164,14 @@ def sideband_comparison(backgrounds: Mapping[str, Any], checks: Mapping[str, Any
             else None, "paper_est": None}
         if name in inferred:
             row["paper_est"] = paper_inferred(inferred[name], published_bkg.get(name))
+        # nutag's expected side-band count and factor over the paper's inferred ones [est]:
+        # 1 is the published structure (one side-band event, factor = published background)
+        est = row["paper_est"] or {}
+        row["expected_mc_over_paper_est"] = (exp_sb / est["sideband_count"]
+                                             if exp_sb is not None and est.get("sideband_count")
+                                             else None)
+        row["factor_over_paper_est"] = (f / est["factor"] if f is not None and est.get("factor")
+                                        else None)
         out[name] = row
     return out
 

@@ -67,11 +67,12 @@ def data_samples(doc: Mapping[str, Any]) -> list[str]:
 def box_rectangles(boxes: Mapping[str, float]) -> dict[str, list[tuple[float, ...]]]:
     """(x1, y1, x2, y2) of every region box in the (m2_miss [GeV2/c4], d_LKr [mm]) plane."""
     b = boxes
+    dm2 = b.get("box_dlkr_sb_m2", b["box_dlkr_sr"])  # d_LKr extent of the m_miss2 side-bands
     return {"signal": [(-b["box_m2_sr"], 0.0, b["box_m2_sr"], b["box_dlkr_sr"])],
             "sb_dlkr": [(-b["box_m2_sr"], b["box_dlkr_sb_lo"], b["box_m2_sr"],
                          b["box_dlkr_sb_hi"])],
-            "sb_mmiss": [(b["box_m2_sb_lo"], 0.0, b["box_m2_sb_hi"], b["box_dlkr_sr"]),
-                         (-b["box_m2_sb_hi"], 0.0, -b["box_m2_sb_lo"], b["box_dlkr_sr"])]}
+            "sb_mmiss": [(b["box_m2_sb_lo"], 0.0, b["box_m2_sb_hi"], dm2),
+                         (-b["box_m2_sb_hi"], 0.0, -b["box_m2_sb_lo"], dm2)]}
 
 
 def clip(rect: tuple[float, ...], window: tuple[float, ...] | None) -> tuple[float, ...] | None:

@@ -318,8 +318,15 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
   // ---- KTAG and GTK ----
   ev.ktag_time = rng.gauss(0.0, cfg.ktag_time_res);
   for (int i = 0; i < 8; ++i) ev.ktag_sectors += rng.bernoulli(cfg.ktag_sector_prob) ? 1 : 0;
+  // the associated GTK track: the K+ or an in-time pile-up beam particle (m_miss^2 tails);
+  // forced towards the pile-up track in the misreco stream (exact weight). Not in the overlay
+  // stream: its halo weights already make N_K max(w)/M of the pseudo-data 0.77, and the
+  // factor (1 - p)/(1 - q) would raise it to 0.96 (docs/simulation.md §8)
   BeamParticle g = k;
-  if (rng.bernoulli(cfg.gtk_mistag_prob)) g = sample_beam(cfg, rng);  // in-time pile-up track
+  const bool force_gtk = stream == kMisreco;
+  const GtkAssociation gtk = associate_gtk(rng.uniform(), cfg.gtk_mistag_prob,
+                                           force_gtk ? cfg.gtk_mistag_force_fraction : 0.0);
+  if (gtk.pileup) g = sample_beam(cfg, rng);  // in-time pile-up track
   {
     const double pg = std::sqrt(g.p.Mag2()) * (1.0 + cfg.gtk_momentum_res * rng.gauss());
     const double sx = g.p.X() / g.p.Z() + cfg.gtk_angle_res * rng.gauss();
@@ -506,8 +513,17 @@ Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t
 
   add_pileup(cfg, rng, det, forced_region);
   det.finish();
-  ev.weight = weight * det.forced_weight();
+  ev.weight = weight * gtk.weight * det.forced_weight();
   return ev;
+}
+
+GtkAssociation associate_gtk(double u, double p_mistag, double force_fraction) {
+  const double p = std::min(1.0, std::max(0.0, p_mistag));
+  const double q = std::min(1.0, std::max(0.0, force_fraction));
+  if (q <= 0.0) return GtkAssociation{u < p, 1.0};
+  const bool pileup = u < q;
+  if (pileup) return GtkAssociation{true, p / q};
+  return GtkAssociation{false, q < 1.0 ? (1.0 - p) / (1.0 - q) : 0.0};
 }
 
 bool passes_preselection(const Event& ev) { return passes_preselection(ev, SimConfig{}); }

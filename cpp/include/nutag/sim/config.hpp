@@ -34,6 +34,7 @@ struct SimConfig {
   double gtk_position_res = 0.10;        // mm at GTK3 (300 um pixels / sqrt(12)) [est]
   double gtk_time_res = 0.100;           // ns [NA62]
   double gtk_mistag_prob = 0.01;         // wrong GTK track associated (pile-up beam particle) [est]
+  double gtk_mistag_force_fraction = 0.2;  // misreco stream: share of entries generated with the pile-up GTK track (the m_miss^2 tails); weight x p/q or (1-p)/(1-q), exact [choice]
 
   // ---------------- STRAW spectrometer [NA62] ----------------
   double straw_p_res_const = 0.0030;     // relative, sigma_p/p = c (+) s*p [NA62]

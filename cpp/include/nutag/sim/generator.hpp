@@ -22,6 +22,20 @@ enum Stream : int {
   kMinimumBias = 4,  ///< all K+ decays by BR, nothing forced, weight 1
 };
 
+/// Which GTK track the analysis associates with the downstream mu+: the K+ itself, or (with
+/// probability `p_mistag`) an in-time pile-up beam particle, whose independent momentum, slope
+/// and position give the m_miss^2 tails of wrong K-mu association (docs/simulation.md §4, §8).
+/// `u` is one uniform draw in [0, 1). Without forcing (`force_fraction` <= 0) the pile-up track
+/// is taken for u < p_mistag, weight 1. With forcing (importance sampling, used by the misreco
+/// stream for MC statistics in the tails) it is taken for u < q = force_fraction
+/// with weight p/q, the K+ otherwise with weight (1 - p)/(1 - q): the weighted probability of
+/// each outcome is exactly p and 1 - p.
+struct GtkAssociation {
+  bool pileup = false;
+  double weight = 1.0;
+};
+GtkAssociation associate_gtk(double u, double p_mistag, double force_fraction);
+
 /// Simulate event `entry` of `stream` with master seed `seed`. Throws std::invalid_argument for
 /// an unknown stream.
 Event generate_event(const SimConfig& cfg, int stream, ULong64_t seed, ULong64_t entry);
