@@ -4,6 +4,13 @@ Checks: chunk plans partition every sample; every generated submit file passes
 htcondor2.Submit; the merged chunks equal a local run bin by bin; a failing chunk is reported,
 ``nutag condor resubmit`` reruns only it, and the merge then equals the local run; a second
 run on the same job directory resumes instead of resubmitting.
+
+Where the time goes: every chunk job is a process of its own (as on a batch node) that starts
+ROOT and jits the selection, ~10 s of CPU each. So one job directory per input format goes
+through the whole life of a run (a failed chunk, its resubmission, the merge, the resumption),
+and the ``nutag condor`` commands and the chunk worker's ``main`` run in this process, where
+the selection is already jitted; the chunk jobs themselves, and one ``nutag condor status`` as
+a process (its exit status and stdout), stay processes.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from _backends_data import FORMATS, REPO, load, shim_env, write_analysis
+from _backends_data import FORMATS, load, shim_env, write_analysis
 
-from nutag.backends import condor, run_analysis_on, summary
+from nutag.backends import chunk, condor, condor_cli, run_analysis_on, summary
 from nutag.backends.chunk import DONE, chunk_dirname
 from nutag.backends.merge import IncompleteMerge, merge_chunks
 
@@ -48,8 +55,18 @@ def shim(tmp_path, monkeypatch):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
+    """``nutag condor ARGS`` as a process, as a person at a terminal runs it."""
     return subprocess.run([sys.executable, "-m", "nutag.backends.condor_cli", *args],
                           capture_output=True, text=True, env=dict(os.environ))
+
+
+def _condor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``nutag condor ARGS`` in this process (the same ``main`` as :func:`_cli`, without a
+    Python and ROOT start-up): (exit status, stdout, stderr)."""
+    capsys.readouterr()
+    status = condor_cli.main(list(args))
+    out = capsys.readouterr()
+    return status, out.out, out.err
 
 
 def _submitted(shim_state: Path) -> list[int]:
@@ -70,79 +87,95 @@ def test_plan_partitions_every_sample(analysis):
     assert [c["range"] for c in chunks if c["sample"] == "mc"][1] == [500, 1300]
 
 
-def test_condor_equals_local_and_submit_files_valid(analysis, local_summary, shim, tmp_path):
-    jobdir = tmp_path / "job"
-    res = run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir,
-                          chunk_size=CHUNK, poll=0.1, flavour="microcentury")
-    assert summary(res) == local_summary
-    assert {n: s.n_runs for n, s in res.samples.items()} == {"mc": 1, "data": 1}
-    subs = sorted(jobdir.glob("submit-*.sub"))
-    assert subs
-    for f in subs:  # every generated submit file is valid HTCondor
-        sub = condor.check_submit(f.read_text())
-        assert sub["MY.JobFlavour"] == '"microcentury"'
-        assert sub["max_retries"] == "2" and sub["request_memory"] == "2000"
-        assert sub.getQArgs().startswith("chunk from ")
-    merged = json.loads((jobdir / "merged" / "cutflows.json").read_text())
-    assert merged["mc"]["regions"]["control"] == local_summary["mc"]["regions"]["control"][
-        "cutflow"]
-    # resumption: the same run again submits nothing and merges the same result
-    n_before = len(_submitted(shim))
-    again = run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir,
-                            chunk_size=CHUNK, poll=0.1, flavour="microcentury")
-    assert len(_submitted(shim)) == n_before
-    assert summary(again) == local_summary
-    # a changed run refuses the directory instead of mixing results
-    with pytest.raises(condor.CondorError, match="different run"):
-        run_analysis_on("condor", analysis, blinded=True, condor_dir=jobdir, chunk_size=CHUNK)
+def test_failed_chunk_resubmitted_alone_then_condor_equals_local(
+        analysis, local_summary, shim, tmp_path, monkeypatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One job directory through a whole run: chunk 3 fails, is reported and resubmitted alone
+    (the done chunks untouched), the merge equals the local run bin by bin, every generated
+    submit file is valid HTCondor, the same run again resumes (submits nothing, merges the same
+    result) and a changed run is refused.
 
+    Merges test_condor_equals_local_and_submit_files_valid, test_failed_chunk_resubmitted_alone
+    and test_regression_chunk_jobs_take_the_route_of_the_submitting_run, which ran the same
+    analysis through the shim three times (about 10 chunk jobs each). The last one's point,
+    kept here for every job including the resubmitted one: the chunk jobs chose their execution
+    route from their own environment (the batch node's), so `nutag run --backend condor
+    --no-compile` still compiled in every job; the run's RouteOptions now travel in the
+    manifest."""
+    from nutag.options import RouteOptions
 
-def test_failed_chunk_resubmitted_alone(analysis, local_summary, shim, tmp_path, monkeypatch):
     jobdir = tmp_path / "job"
+    monkeypatch.setenv("NUTAG_COMPILE", "on")  # what the jobs' environment says
+    run = dict(blinded=False, condor_dir=jobdir, chunk_size=CHUNK, poll=0.1,
+               flavour="microcentury", route=RouteOptions(compile="off"))
     monkeypatch.setenv("NUTAG_FAIL_CHUNKS", "3")
     with pytest.raises(IncompleteMerge) as err:
-        run_analysis_on("condor", analysis, blinded=False, condor_dir=jobdir, chunk_size=CHUNK,
-                        poll=0.1, max_retries=1)
+        run_analysis_on("condor", analysis, **run)
     assert err.value.missing == [3]
     assert f"nutag condor resubmit {jobdir}" in str(err.value)
     monkeypatch.delenv("NUTAG_FAIL_CHUNKS")
+    manifest = json.loads((jobdir / "manifest.json").read_text())
+    assert manifest["route"] == {"compile": "off", "fuse": "auto", "direct_read": "auto"}
 
-    st = _cli("status", str(jobdir), "--json")
+    st = _cli("status", str(jobdir), "--json")  # the command as a process: status and stdout
     assert st.returncode == 1, st.stderr
     doc = json.loads(st.stdout)
     assert doc["to_resubmit"] == [3] and doc["failed"] == {"3": "exit code 3"}
     assert "fails on purpose" in (jobdir / "logs").joinpath(
         next(p.name for p in (jobdir / "logs").glob("chunk_3.*.err"))).read_text()
-    assert _cli("merge", str(jobdir)).returncode == 1  # never merge an incomplete set
+    assert _condor(capsys, "merge", str(jobdir))[0] == 1  # never merge an incomplete set
 
-    out = Path(json.loads((jobdir / "manifest.json").read_text())["output"])
+    out = Path(manifest["output"])
     stamps = {i: (out / chunk_dirname(i) / DONE).stat().st_mtime_ns for i in (0, 1, 2)}
-    rs = _cli("resubmit", str(jobdir))
-    assert rs.returncode == 0, rs.stderr
+    status, _, stderr = _condor(capsys, "resubmit", str(jobdir))
+    assert status == 0, stderr
     subs = json.loads((jobdir / "submissions.json").read_text())
     assert [s["chunks"] for s in subs] == [[0, 1, 2, 3], [3]]
     assert _submitted(shim)[-1] == 1
     assert {i: (out / chunk_dirname(i) / DONE).stat().st_mtime_ns for i in (0, 1, 2)} == stamps
     condor.check_submit((jobdir / "submit-1.sub").read_text())
 
-    assert _cli("status", str(jobdir)).returncode == 0
-    mg = _cli("merge", str(jobdir))
-    assert mg.returncode == 0, mg.stderr
+    assert _condor(capsys, "status", str(jobdir))[0] == 0
+    status, _, stderr = _condor(capsys, "merge", str(jobdir))
+    assert status == 0, stderr
     merged = merge_chunks([out / chunk_dirname(i) for i in range(4)],
                           sample_order=["mc", "data"])
     assert summary(merged) == local_summary
     assert (jobdir / "merged" / "histograms.root").is_file()
 
+    subs = sorted(jobdir.glob("submit-*.sub"))
+    assert len(subs) == 2
+    for f in subs:  # every generated submit file is valid HTCondor
+        sub = condor.check_submit(f.read_text())
+        assert sub["MY.JobFlavour"] == '"microcentury"'
+        assert sub["max_retries"] == "2" and sub["request_memory"] == "2000"
+        assert sub.getQArgs().startswith("chunk from ")
 
-def test_chunk_cli_explicit_arguments(analysis, tmp_path):
-    """The chunk worker by hand: same graph on an entry range, atomic outputs + DONE."""
+    # resumption: the same run again submits nothing and merges the same result
+    n_before = len(_submitted(shim))
+    again = run_analysis_on("condor", analysis, **run)
+    assert len(_submitted(shim)) == n_before
+    assert summary(again) == local_summary
+    assert {n: s.n_runs for n, s in again.samples.items()} == {"mc": 1, "data": 1}
+    assert again.samples["data"].route == "jitted (NUTAG_COMPILE=off)"
+    merged = json.loads((jobdir / "merged" / "cutflows.json").read_text())
+    assert merged["mc"]["regions"]["control"] == local_summary["mc"]["regions"]["control"][
+        "cutflow"]
+    # a changed run refuses the directory instead of mixing results
+    with pytest.raises(condor.CondorError, match="different run"):
+        run_analysis_on("condor", analysis, blinded=True, condor_dir=jobdir, chunk_size=CHUNK)
+
+
+def test_chunk_cli_explicit_arguments(analysis, tmp_path, local_summary):
+    """The chunk worker by hand: same graph on an entry range, atomic outputs + DONE.
+
+    Its ``main`` in this process (``local_summary`` has jitted the same selection here): the
+    worker as a process, ``python -m nutag.backends.chunk``, is what every chunk job of the shim
+    runs."""
     mc = analysis.samples["mc"]
-    cp = subprocess.run(
-        [sys.executable, "-m", "nutag.backends.chunk", "--config", analysis.file, "--sample",
-         "mc", "--files", *mc.files, "--range", "100", "1700", "--out", str(tmp_path / "c")],
-        capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "analysis")})
-    assert cp.returncode == 0, cp.stderr
+    status = chunk.main(["--config", analysis.file, "--sample", "mc", "--files", *mc.files,
+                         "--range", "100", "1700", "--out", str(tmp_path / "c")])
+    assert status == 0
     done = json.loads((tmp_path / "c" / DONE).read_text())
     assert done["entries"] == 1600 and done["range"] == [100, 1700]
     assert not [p for p in (tmp_path / "c").iterdir() if p.name.startswith(".")]
@@ -174,19 +207,3 @@ def test_regression_a_resumed_run_submits_with_its_own_batch_options(analysis, t
         condor.JobDir.create(jobdir, analysis, opts=condor.JobOptions(
             allow_unsafe_expressions=True), **kw)
     assert condor.JobDir(jobdir).options() == second  # a refused rerun changes nothing
-
-
-def test_regression_chunk_jobs_take_the_route_of_the_submitting_run(analysis, shim, tmp_path,
-                                                                      monkeypatch):
-    """The chunk jobs chose their execution route from their own environment (the batch
-    node's), so `nutag run --backend condor --no-compile` still compiled in every job. The
-    run's RouteOptions now travel in the manifest."""
-    from nutag.options import RouteOptions
-
-    monkeypatch.setenv("NUTAG_COMPILE", "on")  # what the jobs' environment says
-    res = run_analysis_on("condor", analysis, blinded=False, condor_dir=tmp_path / "job",
-                          chunk_size=CHUNK, poll=0.1, samples=["data"],
-                          route=RouteOptions(compile="off"))
-    manifest = json.loads((tmp_path / "job" / "manifest.json").read_text())
-    assert manifest["route"] == {"compile": "off", "fuse": "auto", "direct_read": "auto"}
-    assert res.samples["data"].route == "jitted (NUTAG_COMPILE=off)"

@@ -3,10 +3,15 @@
 Each case runs ``nutag run`` (or ``simulate``/``report``) on a toy analysis with one thing
 broken, and checks: non-zero exit status, no Python traceback, a message on stderr naming
 *what* is wrong (file:line and key for configuration) and *how to fix it*, and that no results
-directory appeared. Cases that touch files, ROOT I/O or a whole event loop run ``nutag`` in a
-subprocess; the many pure-configuration cases call the same ``nutag.cli.main`` in this process
-(same code path, same exit status and stderr; a second each instead of a ROOT start-up).
-tests/test_config.py holds the unit-level versions of some.
+directory appeared.
+
+Most cases call ``nutag.cli.main`` in this process: the same code path as the ``nutag`` command
+(``python -m nutag.cli`` is ``sys.exit(main())``), the same exit status and stderr, without a
+ROOT start-up per case. Cases that run an event loop share this process's cling as well, so the
+default selection is jitted once for the module instead of once per case. Three cases stay
+subprocesses, each saying why: one ordinary error through the real command (exit status 1 and
+no traceback on the process's own stderr), and the two integer divisions by zero, whose guard
+ends the process on SIGFPE. tests/test_config.py holds the unit-level versions of some.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,26 +77,41 @@ class Case:
         path.write_text(text)
         return path
 
-    def run(self, cfg: Path, *extra: str, subprocess: bool = False) -> tuple[str, Path]:
-        out = self.work / "results"
+    def run(self, cfg: Path, *extra: str, subprocess: bool = False,
+            output: Path | None = None) -> tuple[str, Path]:
+        """``nutag run`` of ``cfg`` that must fail: (stderr, the results directory asked for).
+        In this process unless ``subprocess`` (see the module docstring)."""
+        out = output or self.work / "results"
         args = ("run", str(cfg), "--threads", "1", "--output", str(out), *extra)
         if subprocess:
             return _failed(rt.nutag(*args)), out
+        return self.main(*args), out
+
+    def main(self, *args: str) -> str:
+        """``nutag ARGS`` in this process, which must fail as the command would: a non-zero
+        status, ``nutag: error:`` and no traceback on stderr; returns stderr. An exception that
+        the command would have shown as a traceback propagates and fails the test."""
         from nutag import cli
 
+        # the log on stderr, as the command writes it (logging.basicConfig in cli.main is a
+        # no-op here: pytest's own handlers are already on the root logger)
         root = logging.getLogger()
-        handlers = list(root.handlers)
+        level = root.level
         self.capsys.readouterr()
+        stream = logging.StreamHandler(sys.stderr)  # capsys's stderr, set for this test
+        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
+        root.setLevel(logging.INFO)
         try:
             status = cli.main(list(args))
-        finally:  # cli.main configures logging on this stderr: undo it
-            for h in root.handlers[:]:
-                if h not in handlers:
-                    root.removeHandler(h)
+        finally:
+            root.removeHandler(stream)
+            root.setLevel(level)
         captured = self.capsys.readouterr()
         assert status != 0, f"expected a failure, got:\n{captured.out[-2000:]}"
+        assert "Traceback" not in captured.err, captured.err[-4000:]
         assert "nutag: error:" in captured.err, captured.err[-4000:]
-        return captured.err, out
+        return captured.err
 
 
 def _failed(proc) -> str:
@@ -113,6 +134,8 @@ def _no_results(out: Path) -> None:
 # --------------------------------------------------------------------------- YAML and schema
 def test_yaml_syntax_error_names_file_and_line(case: Case) -> None:
     sel = case.selection("nutag.yaml", "bins: [80, -0.04, 0.04]", "bins: [80, -0.04, 0.04")
+    # A subprocess on purpose: the one ordinary error (status 1) checked through the real
+    # command, on the process's own stderr (every other case calls the same main() in-process).
     err, out = case.run(case.config(nutag=sel), subprocess=True)
     assert f"{sel}:" in err and "(yaml syntax)" in err
     line = int(re.search(rf"{re.escape(str(sel))}:(\d+):", err).group(1))
@@ -166,7 +189,7 @@ def test_wrong_type(case: Case) -> None:
 
 def test_cut_that_does_not_compile_shown_against_the_yaml_line(case: Case) -> None:
     sel = case.selection("nutag.yaml", 'expr: "e_had > 5.0"', 'expr: "e_had > > 5.0"')
-    err, out = case.run(case.config(nutag=sel), subprocess=True)
+    err, out = case.run(case.config(nutag=sel))
     line = case.line_of(sel, "e_had_min:")
     assert f"{sel}:{line}: cuts.e_had_min: cut expression 'e_had > > 5.0' does not compile" in err
     assert "error" in err.split("does not compile", 1)[1]  # cling's own diagnostic follows
@@ -201,7 +224,7 @@ def test_signal_region_overlapping_a_sideband(case: Case) -> None:
     # the d_LKr side-band now starts at 40 mm, inside the 50 mm signal box
     sel = case.selection("nutag.yaml", 'box_dlkr_sb_lo: {expr: "100.0"', 'box_dlkr_sb_lo: {expr: "40.0"')
     cfg = case.config(nutag=sel)
-    err, out = case.run(cfg, subprocess=True)
+    err, out = case.run(cfg)
     line = case.line_of(cfg, "sideband_region: sb_dlkr")
     assert f"{cfg}:{line}: options.backgrounds.overlaid_kmu2.sideband_region: region 'sb_dlkr' " \
            "(the data side-band of background overlaid_kmu2) overlaps the blind box box_signal" \
@@ -274,13 +297,12 @@ def test_fixed_systematic_in_percent(case: Case) -> None:
            "fraction" in err and "write the fraction 0.1 for 10 %" in err
 
 
-def test_simulation_value_with_a_unit(tmp_path: Path) -> None:
+def test_simulation_value_with_a_unit(case: Case) -> None:
     from nutag.checks import quantity_error
 
-    cfg = tmp_path / "sim.yaml"
+    cfg = case.work / "sim.yaml"
     cfg.write_text("# my simulation\nbeam_momentum: 75 GeV\n")
-    proc = rt.nutag("simulate", str(cfg), "--events", "10", "--output", str(tmp_path / "out"))
-    err = _failed(proc)
+    err = case.main("simulate", str(cfg), "--events", "10", "--output", str(case.work / "out"))
     assert f"{cfg}:2: beam_momentum:" in err and "'75 GeV'" in err
     # the message every loader gives (nutag.checks.quantity_error) names the expected unit
     msg, fix = quantity_error("75 GeV", "GeV/c")
@@ -297,7 +319,7 @@ def test_missing_analysis_config(case: Case) -> None:
 
 def test_missing_input_file(case: Case) -> None:
     samples = case.samples("files: [data.root]", "files: [nope.root]")
-    err, out = case.run(case.config(samples=samples), subprocess=True)
+    err, out = case.run(case.config(samples=samples))
     assert f"{samples}:" in err and "samples.data.files[0]: input file" in err
     assert "does not exist" in err
     _no_results(out)
@@ -307,7 +329,7 @@ def test_truncated_input_file(case: Case) -> None:
     bad = case.work / "data_truncated.root"
     bad.write_bytes((case.toy_samples.parent / "data.root").read_bytes()[:30000])
     samples = case.samples("files: [data.root]", f"files: [{bad}]")
-    err, _ = case.run(case.config(samples=samples), subprocess=True)
+    err, _ = case.run(case.config(samples=samples))
     assert "samples.data.files:" in err and "is truncated or was not closed" in err
     assert "re-copy or re-produce" in err
 
@@ -348,7 +370,7 @@ def test_truncated_rntuple_input_file(case: Case, keep: float) -> None:
     bad = case.work / "data_rntuple_truncated.root"
     bad.write_bytes(src[:int(keep if keep > 1 else keep * len(src))])
     samples = case.samples("files: [data.root]", f"files: [{bad}]")
-    err, out = case.run(case.config(samples=samples), subprocess=True)
+    err, out = case.run(case.config(samples=samples))
     assert "samples.data.files:" in err and str(bad) in err and "re-copy or re-produce" in err
     # ROOT either recovers the keys it finds (refused: events would be missing) or gives up
     assert "is truncated or was not closed" in err or "cannot open" in err
@@ -389,7 +411,7 @@ def test_zero_normalisation_events(case: Case) -> None:
     nocontrol = _rewrite(case.toy_samples.parent / "data.root", case.work / "nocontrol.root",
                          'df.Redefine("trigger_control", "false")')
     samples = case.samples("files: [data.root]", f"files: [{nocontrol}]")
-    err, out = case.run(case.config(samples=samples), subprocess=True)
+    err, out = case.run(case.config(samples=samples))
     # 1509 events in the file, 4 of them inside the blind box: a blinded run never reads those
     assert "the normalisation region 'kmu2_norm' selected no event of the data sample 'data' " \
            "(of 1505 events read)" in err
@@ -403,8 +425,7 @@ def test_unwritable_output_directory(case: Case) -> None:
     blocker = case.work / "a_file"
     blocker.write_text("not a directory")
     out = blocker / "results"
-    proc = rt.nutag("run", str(case.config()), "--threads", "1", "--output", str(out))
-    err = _failed(proc)
+    err, _ = case.run(case.config(), output=out)
     assert f"cannot write the results directory {out}: {blocker} is a file" in err
     assert "choose a writable --output" in err
     assert blocker.read_text() == "not a directory"
@@ -426,15 +447,14 @@ def test_output_directory_that_is_not_a_results_directory(case: Case) -> None:
 
 
 def test_report_of_a_directory_without_results(case: Case) -> None:
-    proc = rt.nutag("report", str(case.work))
-    err = _failed(proc)
+    err = case.main("report", str(case.work))
     assert "results.json not found" in err and "not a nutag results directory" in err
     assert "run `nutag run` first" in err
 
 
 def test_report_of_a_damaged_results_directory(case: Case) -> None:
     (case.work / "results.json").write_text("{not json")
-    err = _failed(rt.nutag("report", str(case.work)))
+    err = case.main("report", str(case.work))
     assert "is not valid JSON" in err and "rerun `nutag run`" in err
     shutil.rmtree(case.work / "results.json", ignore_errors=True)
 
@@ -578,7 +598,7 @@ def test_regression_damaged_bytes_inside_an_input_file_name_the_files(case: Case
     data[mid:mid + 4096] = random.Random(1).randbytes(4096)
     bad.write_bytes(bytes(data))
     samples = case.samples("files: [data.root]", f"files: [{bad}]")
-    err, out = case.run(case.config(samples=samples), subprocess=True)
+    err, out = case.run(case.config(samples=samples))
     assert "the event loop stopped on an error (ROOT: " in err
     assert f"sample data ({samples}:{case.line_of(samples, 'data_damaged')}): {bad}" in err
     assert "re-copy or re-produce the damaged file" in err
@@ -597,7 +617,7 @@ def test_regression_damaged_second_file_of_a_sample_is_named_alone(case: Case) -
     data[mid:mid + 4096] = random.Random(2).randbytes(4096)
     bad.write_bytes(bytes(data))
     samples = case.samples("files: [data.root]", f"files: [{good}, {bad}]")
-    err, out = case.run(case.config(samples=samples), subprocess=True)
+    err, out = case.run(case.config(samples=samples))
     line = case.line_of(samples, "data_2.root")
     assert f"sample data ({samples}:{line}): {bad}, which is damaged: " in err, err[-3000:]
     assert str(good) not in err
@@ -605,32 +625,55 @@ def test_regression_damaged_second_file_of_a_sample_is_named_alone(case: Case) -
     _no_results(out)
 
 
+DIVIDING_CUT = "10 / lav_n_intime > 1 || sav_n_intime == 0"
+
+
+def _dividing_analysis(case: Case) -> tuple[Path, int]:
+    """The toy data behind a selection of one cut, photon_veto, that divides an integer by
+    zero on most events: (analysis config, the cut's line in its YAML).
+
+    Why not the default analysis with its photon_veto changed: the SIGFPE guard ends the
+    process, so these cases run the command in a subprocess of their own, which would jit the
+    whole default selection (5 samples, 10 regions, the systematic variations: 20-40 s) only to
+    die on its first event. The guard and its message do not depend on the rest of the
+    selection: it lists every YAML expression that divides, with file, line and key."""
+    samples = case.work / "samples.yaml"
+    samples.write_text(f"samples:\n  data: {{kind: data, files: "
+                       f"[{case.toy_samples.parent / 'data.root'}]}}\n")
+    sel = case.work / "selection.yaml"
+    sel.write_text(f'cuts:\n  photon_veto:\n    expr: "{DIVIDING_CUT}"\n'
+                   "regions:\n  vetoed: {cuts: [photon_veto]}\n")
+    cfg = case.work / "analysis.yaml"
+    cfg.write_text(f"name: divides\nsamples: {samples}\nselections: [{sel}]\n")
+    return cfg, case.line_of(sel, "  photon_veto:")
+
+
 def test_regression_integer_division_by_zero_with_max_events_names_the_cut(case: Case) -> None:
-    """``--max-events`` makes its own dataframe: the fault is still named by the YAML cut."""
-    old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
-    sel = case.selection("nutag.yaml", old, 'expr: "10 / lav_n_intime > 1 || sav_n_intime == 0"')
-    line = case.line_of(sel, "  photon_veto:")
-    proc = rt.nutag("run", str(case.config(nutag=sel)), "--threads", "2", "--max-events", "1000",
+    """``--max-events`` makes its own dataframe: the fault is still named by the YAML cut.
+
+    A subprocess on purpose: the SIGFPE guard ends the process (status 136, as the signal
+    would), which in this process would end the test session."""
+    cfg, line = _dividing_analysis(case)
+    sel = cfg.parent / "selection.yaml"
+    proc = rt.nutag("run", str(cfg), "--threads", "2", "--max-events", "1000",
                     "--output", str(case.work / "results"))
     assert proc.returncode == 136, proc.stderr[-3000:]
-    assert f"{sel}:{line}: cuts.photon_veto: `10 / lav_n_intime > 1 || sav_n_intime == 0`" \
-        in proc.stderr
+    assert f"{sel}:{line}: cuts.photon_veto: `{DIVIDING_CUT}`" in proc.stderr
     assert "Fix: guard the divisor" in proc.stderr
     _no_results(case.work / "results")
 
 
 def test_regression_integer_division_by_zero_names_the_cut(case: Case) -> None:
     """A cut dividing an integer by zero died with SIGFPE, naming the cut only in a gdb frame;
-    now the process still ends on the signal (136) but says which YAML expressions divide."""
-    old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
-    sel = case.selection("nutag.yaml", old, 'expr: "10 / lav_n_intime > 1 || sav_n_intime == 0"')
-    line = case.line_of(sel, "  photon_veto:")  # the cut's line in the YAML
-    proc = rt.nutag("run", str(case.config(nutag=sel)), "--threads", "1", "--output",
-                    str(case.work / "results"))
+    now the process still ends on the signal (136) but says which YAML expressions divide.
+
+    A subprocess on purpose: the guard is a signal handler that ends the process."""
+    cfg, line = _dividing_analysis(case)  # the cut's line in the YAML
+    sel = cfg.parent / "selection.yaml"
+    proc = rt.nutag("run", str(cfg), "--threads", "1", "--output", str(case.work / "results"))
     assert proc.returncode == 136, proc.stderr[-3000:]
     assert "arithmetic fault (SIGFPE: an integer division or remainder by zero)" in proc.stderr
-    assert f"{sel}:{line}: cuts.photon_veto: `10 / lav_n_intime > 1 || sav_n_intime == 0`" \
-        in proc.stderr
+    assert f"{sel}:{line}: cuts.photon_veto: `{DIVIDING_CUT}`" in proc.stderr
     assert "Fix: guard the divisor" in proc.stderr
     _no_results(case.work / "results")
 
@@ -642,7 +685,7 @@ def test_regression_exception_in_a_cut_names_the_yaml_line(case: Case) -> None:
     old = 'expr: "lav_n_intime == 0 && sav_n_intime == 0"'
     sel = case.selection("nutag.yaml", old, 'expr: "lkr_e.at(3) > -1.0"')
     line = case.line_of(sel, "  photon_veto:")
-    err, out = case.run(case.config(nutag=sel), subprocess=True)
+    err, out = case.run(case.config(nutag=sel))
     assert f"a YAML expression failed during the event loop: {sel}:{line}: cuts.photon_veto:" \
         in err, err[-3000:]
     assert "Fix: guard the expression" in err

@@ -19,6 +19,7 @@ a listing, and that the numbers outside the box are exactly the events outside t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -159,8 +160,13 @@ def test_no_region_reads_the_box_in_condor_chunks(leak_case, tmp_path: Path,
     for key, value in shim_env(tmp_path / "shim").items():
         monkeypatch.setenv(key, value)
     _, analysis, cols = leak_case
+    # Two chunks of the 2500 data events, the second starting inside the file (an entry range,
+    # a dataframe of its own): every chunk job is a process that starts ROOT and jits the
+    # selection (5-10 s of CPU), so no more chunks than the point needs.
     res = run_analysis_on("condor", analysis, blinded=True, condor_dir=tmp_path / "jobs",
-                          chunk_size=1000)
+                          chunk_size=1250, poll=0.1)
+    chunks = json.loads((tmp_path / "jobs" / "manifest.json").read_text())["chunks"]
+    assert [c["range"] for c in chunks] == [[0, 1250], [1250, 2500]]
     _assert_blind(res, cols)
 
 
