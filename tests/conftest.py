@@ -30,7 +30,7 @@ os.environ.setdefault("NUTAG_PDF", "off")
 #: at the end. The rest keep their alphabetical order.
 SLOW_MODULES_FIRST: tuple[str, ...] = (
     "test_benchmarks.py", "test_calibration.py", "test_backends_pipeline.py",
-    "test_fused_selection.py", "test_compiled_selection.py", "test_analysis_integration.py",
+    "test_equality_matrix.py", "test_fused_selection.py", "test_compiled_selection.py", "test_analysis_integration.py",
     "test_bad_input.py", "test_regression_bad_input_routes.py", "test_backends_condor.py",
     "test_blinding_leaks.py", "test_simulate.py", "test_interrupt.py",
     "test_simulate_backends.py", "test_interactive.py", "test_display.py")

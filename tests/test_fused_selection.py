@@ -12,6 +12,7 @@ a blind region's cuts out of the event loop of data.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,22 +66,41 @@ def test_cut_tree_shares_leading_cuts() -> None:
     assert tree.cuts() == {"a", "b", "c", "d"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compile_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One compile cache for the module (NUTAG_COMPILE_CACHE): every test here compiles the
+    selection TREE for the toys, and the same library serves all that ask for it (the
+    compiler costs 15-40 s per library). No test here checks the cache itself
+    (tests/test_compiled_selection.py does)."""
+    cache = tmp_path_factory.mktemp("fused_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NUTAG_COMPILE_CACHE", str(cache))
+        yield cache
+
+
+@pytest.fixture(scope="module")
+def tree_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The selection TREE in one file for the module: a library's source names the file it
+    was generated from, so a copy of the selection at another path is compiled again."""
+    path = tmp_path_factory.mktemp("fused_selection") / "tree.yaml"
+    path.write_text(TREE)
+    return path
+
+
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("fused_toy")
     toy_samples.write_dataset(d / "toy", n=1200, seed=11)
-    (d / "tree.yaml").write_text(TREE)
     return d
 
 
-def _graph(toy: Path, kind: str, fuse: str, monkeypatch: pytest.MonkeyPatch,
+def _graph(toy: Path, tree: Path, kind: str, fuse: str, monkeypatch: pytest.MonkeyPatch,
            blinded: bool = False) -> graph.SampleGraph:
     monkeypatch.setenv("NUTAG_COMPILE", "on")
     monkeypatch.setenv("NUTAG_FUSE", fuse)
-    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(toy / "cache"))
     samples = config.load_samples(toy / "toy" / "samples.yaml")
     sample = next(s for s in samples.values() if s.kind == kind)
-    return graph.build_graph(sample, config.load_selection([toy / "tree.yaml"]),
+    return graph.build_graph(sample, config.load_selection([tree]),
                              blinded=blinded, declare=cpp.load_cpp)
 
 
@@ -100,42 +120,14 @@ def _numbers(graphs: list[graph.SampleGraph]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize(("kind", "blinded"), [("mc", False), ("data", True)])
-def test_fused_equals_node_per_cut(toy: Path, kind: str, blinded: bool,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Weighted MC (Kahan sums) and blinded data (counts): every cutflow row and histogram
-    bin bit-identical; the guarded column is never computed outside its guard (the loop would
-    throw std::out_of_range)."""
-    fused = _graph(toy, kind, "auto", monkeypatch, blinded)
-    nodes = _graph(toy, kind, "off", monkeypatch, blinded)
-    rows = [e for reg in fused.regions.values() for e in reg.cutflow]
-    assert {e.mode for e in rows} == {graph.FUSED}
-    assert {e.mode for reg in nodes.regions.values() for e in reg.cutflow} == \
-        {graph.SUMS if kind == "mc" else graph.UNIT}
-    assert fused.route == f"{routes.FUSED_DIRECT} (RNTuple input)"
-    assert nodes.route == f"{routes.NODE_PER_CUT} (NUTAG_FUSE=off)"
-    assert len(fused.booked) == 1  # one action instead of one per cutflow row and histogram
-    a, b = _numbers([fused]), _numbers([nodes])
-    assert a == b
-    assert a["s/cutflow"][-1][1][0] > 0 and a["s/cutflow"][-1][1][0] < a["r/cutflow"][-1][1][0]
-    if kind == "mc":
-        assert a["r/cutflow"][-1][1][1] != a["r/cutflow"][-1][1][0]  # really weighted
-        assert a["t/cutflow"][-1][1][0] == 0
-    # the rows of the one fused action: (all), beam, one, high (+ two, second unless blind)
-    n_rows = len(rows[0].source.GetValue())
-    assert n_rows == (4 if blinded else 6)
-    assert ("t" in fused.regions) is not blinded and fused.blinded_regions == \
-        (["t"] if blinded else [])
-
-
 def test_one_action_and_region_filters_made_on_demand(
-        toy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        toy: Path, tree_yaml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every cutflow row and every histogram of every region is filled by the kernel's one
     action, the histograms read through views that behave as ``RResultPtr``; no
     Filter is booked until a region's node is asked for (RDataFrame evaluates every named
     Filter for every event, used or not), and then one per region, shared by regions ending at
     the same cutflow row."""
-    g = _graph(toy, "mc", "auto", monkeypatch)
+    g = _graph(toy, tree_yaml, "mc", "auto", monkeypatch)
     assert len(g.booked) == 1  # the cutflow and the histograms: one action
     views = [ptr for reg in g.regions.values() for ptr in reg.histos.values()]
     assert len(views) == 9 and all(isinstance(v, compiled.FusedHistogram) for v in views)
@@ -153,11 +145,13 @@ def test_one_action_and_region_filters_made_on_demand(
     assert px_pk.GetDimension() == 2 and px_pk.GetEntries() > 0
 
 
-def test_blind_cuts_are_not_in_the_data_kernel(toy: Path,
+def test_blind_cuts_are_not_in_the_data_kernel(toy: Path, compile_cache: Path,
+                                               tree_yaml: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The generated kernel of blinded data evaluates no cut of the blind region alone."""
-    _graph(toy, "data", "auto", monkeypatch, blinded=True)
-    sources = [p.read_text() for p in (toy / "cache").glob("nutag_sel_*.cxx")]
+    """The generated kernel of blinded data evaluates no cut of the blind region alone (the
+    kernels of unblinded graphs in the module's cache evaluate ``two``)."""
+    _graph(toy, tree_yaml, "data", "auto", monkeypatch, blinded=True)
+    sources = [p.read_text() for p in compile_cache.glob("nutag_sel_*.cxx")]
     kernels = [s[s.index("void rows("):] for s in sources if "void rows(" in s]
     blind = [k for k in kernels if "_two(" not in k]
     assert blind, "a data kernel without the blind region's cuts was generated"
@@ -180,53 +174,65 @@ def toy_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines.append("  data: {kind: data, files: [a/data.root, b/data.root], "
                  "meta: {n_kaon_decays: 1.0e6, control_downscaling: 100.0}}")
     (d / "samples.yaml").write_text("\n".join(lines) + "\n")
-    (d / "tree.yaml").write_text(TREE)
     return d
 
 
-def _chain_graph(toy: Path, kind: str, fuse: str, direct: str, monkeypatch: pytest.MonkeyPatch,
-                 blinded: bool = False) -> graph.SampleGraph:
+def _chain_graph(toy: Path, tree: Path, kind: str, fuse: str, direct: str,
+                 monkeypatch: pytest.MonkeyPatch, blinded: bool = False) -> graph.SampleGraph:
     monkeypatch.setenv("NUTAG_DIRECT_READ", direct)
     monkeypatch.setenv("NUTAG_COMPILE", "on")
     monkeypatch.setenv("NUTAG_FUSE", fuse)
-    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(toy / "cache"))
     sample = next(s for s in config.load_samples(toy / "samples.yaml").values()
                   if s.kind == kind)
-    return graph.build_graph(sample, config.load_selection([toy / "tree.yaml"]),
+    return graph.build_graph(sample, config.load_selection([tree]),
                              blinded=blinded, declare=cpp.load_cpp)
 
 
-@pytest.mark.parametrize(("kind", "blinded"), [("mc", False), ("data", True)])
-def test_direct_read_equals_rdataframe_read(toy_chain: Path, kind: str, blinded: bool,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kernel reading its inputs through RNTuple views, over a chain of two files, gives
-    every cutflow row and histogram bin of the kernel fed by RDataFrame and of the node-per-cut
-    graph, bit for bit; the guarded column is still never read outside its guard."""
-    direct = _chain_graph(toy_chain, kind, "auto", "auto", monkeypatch, blinded)
-    through = _chain_graph(toy_chain, kind, "auto", "off", monkeypatch, blinded)
-    nodes = _chain_graph(toy_chain, kind, "off", "auto", monkeypatch, blinded)
+def test_weighted_mc_fused_equals_node_per_cut(toy_chain: Path, tree_yaml: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weighted MC (Kahan sums) through the fused kernel, reading its RNTuple inputs itself
+    over a chain of two files and fed by RDataFrame's readers, against the node-per-cut
+    graph: every cutflow row and histogram bin bit-identical; the guarded column is never
+    computed outside its guard (the loop would throw std::out_of_range).
+
+    The real analysis runs every route against one reference in tests/test_equality_matrix.py,
+    blinded data included; there the MC samples have systematic sources and are never fused,
+    so the fused kernel's weighted sums are checked here, on the toy selection TREE. Covers the
+    mc-False cases of test_fused_equals_node_per_cut and test_direct_read_equals_rdataframe_read
+    (their data-True cases: the matrix)."""
+    direct = _chain_graph(toy_chain, tree_yaml, "mc", "auto", "auto", monkeypatch)
+    through = _chain_graph(toy_chain, tree_yaml, "mc", "auto", "off", monkeypatch)
+    nodes = _chain_graph(toy_chain, tree_yaml, "mc", "off", "auto", monkeypatch)
     assert direct.direct_read and not through.direct_read and not nodes.direct_read
     # each graph names the route it took and why (recorded in the provenance)
     assert direct.route == f"{routes.FUSED_DIRECT} (RNTuple input)"
     assert through.route == f"{routes.FUSED_RDF} (NUTAG_DIRECT_READ=off)"
     assert nodes.route == f"{routes.NODE_PER_CUT} (NUTAG_FUSE=off)"
+    for fused in (direct, through):
+        assert {e.mode for reg in fused.regions.values() for e in reg.cutflow} == {graph.FUSED}
+        assert len(fused.booked) == 1  # one action instead of one per cutflow row and histogram
+        assert "t" in fused.regions and fused.blinded_regions == []
+    assert {e.mode for reg in nodes.regions.values() for e in reg.cutflow} == {graph.SUMS}
     a = _numbers([direct])
     assert a == _numbers([through]) == _numbers([nodes])
-    n_all = a["r/cutflow"][0][1][0]  # both files: 700 + 1100 MC events (data: more)
-    assert n_all == 1800 if kind == "mc" else n_all > 1800
+    # the rows of the one fused action: (all), beam, one, high, two, second
+    assert [len(g.regions["r"].cutflow[0].source.GetValue()) for g in (direct, through)] == [6, 6]
+    assert a["r/cutflow"][0][1][0] == 1800  # (all): both files, 700 + 1100 events
     assert 0 < a["s/cutflow"][-1][1][0] < a["r/cutflow"][-1][1][0]
+    assert a["r/cutflow"][-1][1][1] != a["r/cutflow"][-1][1][0]  # really weighted
+    assert a["t/cutflow"][-1][1][0] == 0
 
 
-def test_direct_read_with_two_threads(toy_chain: Path,
+def test_direct_read_with_two_threads(toy_chain: Path, tree_yaml: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processing slots, each with its own reader, moving between the chain's files: the
     counts of the single-threaded run exactly, the weighted sums to rounding (the slots' partial
     sums are merged in another order)."""
     ROOT = import_root()
-    reference = _numbers([_chain_graph(toy_chain, "mc", "off", "off", monkeypatch)])
+    reference = _numbers([_chain_graph(toy_chain, tree_yaml, "mc", "off", "off", monkeypatch)])
     ROOT.EnableImplicitMT(2)
     try:
-        g = _chain_graph(toy_chain, "mc", "auto", "auto", monkeypatch)
+        g = _chain_graph(toy_chain, tree_yaml, "mc", "auto", "auto", monkeypatch)
         assert g.direct_read and int(g.df.GetNSlots()) == 2
         mt = _numbers([g])
     finally:
@@ -244,6 +250,7 @@ def test_direct_read_with_two_threads(toy_chain: Path,
 
 
 def test_tree_input_is_read_through_rdataframe(toy_chain: Path, tmp_path: Path,
+                                               tree_yaml: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A TTree sample cannot be read through RNTuple views: the kernel falls back to
     RDataFrame's readers, with the same numbers as the kernel reading the RNTuple chain."""
@@ -256,9 +263,8 @@ def test_tree_input_is_read_through_rdataframe(toy_chain: Path, tmp_path: Path,
     (d / "samples.yaml").write_text(
         "samples:\n  data: {kind: data, files: [a.root, b.root], meta: {n_kaon_decays: 1.0e6, "
         "control_downscaling: 100.0}}\n")
-    (d / "tree.yaml").write_text(TREE)
-    tree = _chain_graph(d, "data", "auto", "auto", monkeypatch, blinded=True)
-    chain = _chain_graph(toy_chain, "data", "auto", "auto", monkeypatch, blinded=True)
+    tree = _chain_graph(d, tree_yaml, "data", "auto", "auto", monkeypatch, blinded=True)
+    chain = _chain_graph(toy_chain, tree_yaml, "data", "auto", "auto", monkeypatch, blinded=True)
     assert not tree.direct_read and chain.direct_read
     assert tree.route == f"{routes.FUSED_RDF} (the input is not an RNTuple holding every " \
         "input column, e.g. a TTree)"
