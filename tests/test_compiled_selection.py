@@ -1,9 +1,11 @@
 """The selection compiled ahead of time (nutag.compiled) means exactly what the jitted one does.
 
 Why in-process: both graphs are built in one process on the same toy inputs (tests/toy_samples),
-compiled and jitted, and compared number by number; the library of the default selection is
-compiled once (build/compiled/) and reused by every later run. Small selections that must be
-compiled afresh use a private cache directory, so what the compiler did can be counted.
+compiled and jitted, and compared number by number. The real analysis (configs/default.yaml)
+is compared on every route in tests/test_equality_matrix.py; here small selections check the
+planning, the cache and the error paths. Tests that only need a compiled library share the
+module's compile cache; those that count what the compiler did (the cache's own behaviour) use
+a private, empty one.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import toy_samples  # noqa: E402
 
-from nutag import compiled, config, cpp, graph, pipeline  # noqa: E402
-from nutag.compiled import compiler, library_cache, loading  # noqa: E402
+from nutag import compiled, config, cpp, graph  # noqa: E402
+from nutag.compiled import compiler, library_cache  # noqa: E402
 from nutag.errors import ConfigError  # noqa: E402
 from nutag.rootenv import import_root  # noqa: E402
 from nutag.systematics import variation_values  # noqa: E402
@@ -32,13 +34,17 @@ from nutag.systematics import variation_values  # noqa: E402
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The toy inputs (TTree) and a default analysis config pointing at them."""
+    """The toy inputs (tests/toy_samples.py)."""
     d = tmp_path_factory.mktemp("compiled_toy")
-    samples = toy_samples.write_dataset(d / "toy", n=1500, seed=7)
-    text = (REPO / "configs" / "default.yaml").read_text()
-    text = text.replace("../data/default/samples.yaml", str(samples)).replace("../", f"{REPO}/")
-    (d / "analysis.yaml").write_text(text)
+    toy_samples.write_dataset(d / "toy", n=1500, seed=7)
     return d
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compile cache of the tests that only need a library, not an empty cache: a library
+    one of them compiled serves the others (the compiler costs 15-40 s per library)."""
+    return tmp_path_factory.mktemp("compiled_cache")
 
 
 def _bins(hist: Any) -> list[tuple[float, float]]:
@@ -78,49 +84,6 @@ def _count_typed_histograms(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(compiled.CompiledSelection, "book_histogram", counting)
     return booked
-
-
-def _analysis_numbers(cfg: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
-                      modes: dict[str, set[str]] | None = None) -> dict[str, Any]:
-    """The numbers of the analysis; ``modes`` receives each sample's cutflow booking modes
-    (``sample`` and ``sample+sources`` for samples with systematic sources)."""
-    monkeypatch.setenv("NUTAG_COMPILE", mode)
-    ana = pipeline.load(cfg)
-    graphs = pipeline.build_graphs(ana, blinded=True)
-    if modes is not None:
-        for g in graphs:
-            key = f"{g.name}+sources" if g.sources else g.name
-            modes[key] = {e.mode for r in g.regions.values() for e in r.cutflow}
-    return _numbers(graphs)
-
-
-def test_compiled_equals_jit_on_the_default_selection(toy: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bit-identical cutflows, histograms and systematic variations (shape Vary of straw_px...
-    flowing through the typed Defines), compiled vs jitted. Compiled, the data sample (no
-    systematic source) is one fused kernel (tests/test_fused_selection.py); samples with
-    sources keep one node per cut, which their Vary needs."""
-    loaded = len(loading._LOADED)
-    typed = _count_typed_histograms(monkeypatch)
-    modes: dict[str, set[str]] = {}
-    aot = _analysis_numbers(toy / "analysis.yaml", "on", monkeypatch, modes)
-    assert len(loading._LOADED) >= max(loaded, 1)  # the compiled path was taken
-    assert typed, "the histograms must be booked by the library"
-    assert modes["data"] == {graph.FUSED}
-    varied = [k for k in modes if k.endswith("+sources")]
-    assert varied and all(graph.FUSED not in modes[k] for k in varied)
-    jit = _analysis_numbers(toy / "analysis.yaml", "off", monkeypatch)
-    assert aot.keys() == jit.keys()
-    for key in jit:
-        assert aot[key] == jit[key], key
-    varied = [k for k in jit if k.endswith("/variations")]
-    assert varied and any(len(jit[k]) > 1 for k in varied)
-    hvaried = [k for k in varied if k.count("/") == 3]  # sample/region/histogram/variations
-    assert any(jit[k]["nominal"] != v for k in hvaried for s, v in jit[k].items()
-               if s != "nominal"), "a source must move some histogram bin"
-    assert any(v != jit[k]["nominal"] for k in varied for s, v in jit[k].items()
-               if s.startswith("straw_scale")), "a shape source must move some yield"
-    assert any(rows[-1][1][0] > 0 for k, rows in jit.items() if k.endswith("/cutflow"))
 
 
 # --------------------------------------------------------------------------- small selections
@@ -234,7 +197,7 @@ def test_regression_samples_at_other_lines_share_one_library(tmp_path: Path,
     assert len(libs) == 1 and len(list((tmp_path / "cache").glob("*.so"))) == 1
 
 
-def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path,
+def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path, shared_cache: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A column calling a correctionlib function (declared in cling only) and what reads it are
     booked jitted; the rest is compiled; the numbers equal the all-jitted graph's."""
@@ -256,7 +219,7 @@ def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path,
                       types.get, nutag_linked=True)
     assert p.jitted == ["sf", "sf2", "sf_ok"]
     assert [s for s, _ in p.steps] == ["lib", "jit", "jit", "lib"]
-    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
     aot = _small_numbers(toy, sel, "on", monkeypatch, declare)
     assert aot == _small_numbers(toy, sel, "off", monkeypatch, declare)
 
@@ -285,7 +248,7 @@ def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Pa
     assert library_cache.compiler_runs == runs + 2
 
 
-def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path,
+def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path, shared_cache: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The weight, its square, the histogram weights and every histogram (1D, 2D, weighted)
     come from the library, and the numbers equal the jitted graph's bin by bin."""
@@ -296,7 +259,7 @@ def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path,
     assert [h.name for h in p.h1] == ["p_k", "n_pos"] and [h.name for h in p.h2] == ["px_pk"]
     assert p.h2[0].types == ("double", "T_p_k", "T__w_x_n_pos")
     booked = _count_typed_histograms(monkeypatch)
-    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
     # one typed action per histogram is the node-per-cut graph's booking (a fused graph fills
     # them all in one action: tests/test_fused_selection.py)
     monkeypatch.setenv("NUTAG_FUSE", "off")
@@ -307,7 +270,7 @@ def test_weights_and_histograms_are_compiled(toy: Path, tmp_path: Path,
     assert all(any(c > 0 for c, _ in aot[f"{name}/r/{h}"]) for h in ("p_k", "n_pos", "px_pk"))
 
 
-def test_correction_weight_stays_jitted(toy: Path, tmp_path: Path,
+def test_correction_weight_stays_jitted(toy: Path, tmp_path: Path, shared_cache: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A sample weight calling a correction is jitted; its square, the histogram weights and
     the histograms are compiled all the same (the weight is a double by construction)."""
@@ -322,7 +285,7 @@ def test_correction_weight_stays_jitted(toy: Path, tmp_path: Path,
     p = _plan(sel, weight)
     assert p.jitted == ["_w"] and [s for s, _ in p.weight_steps] == ["jit", "lib"]
     assert len(p.h1) + len(p.h2) == 3
-    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
     aot = _small_numbers(toy, sel, "on", monkeypatch, declare, weight=weight)
     assert aot == _small_numbers(toy, sel, "off", monkeypatch, declare, weight=weight)
 
@@ -388,18 +351,28 @@ def test_regression_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypa
 
 
 def test_regression_exception_in_a_compiled_cut_names_the_yaml_line(
-        toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        toy: Path, tmp_path: Path, shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception thrown by a compiled cut (``straw_charge.at(5)`` on a shorter vector)
-    reached Python as a bare ROOT exception; it now names the YAML file, line and cut."""
+    reached Python as a bare ROOT exception; it now names the YAML file, line and cut.
+
+    And the file and line are those of the analysis that ran: one library serves every copy
+    of a selection that differs only in where its YAML lines are (the cache key leaves them
+    out), and the place the library throws with is that of the copy it was compiled from;
+    it named an earlier copy's file (another directory) and line (before a comment moved
+    it) until nutag.run.here put the running analysis' own place in."""
     from nutag.errors import NutagError
     from nutag.run import run
 
-    sel = _small(tmp_path, extra_cut='far: {expr: "straw_charge.at(5) > -9"}',
-                 extra_region=", far")
-    with pytest.raises(NutagError) as err:
-        monkeypatch.setenv("NUTAG_COMPILE", "on")
-        g = graph.build_graph(_mc_sample(toy), config.load_selection([sel]), blinded=False,
-                              declare=cpp.load_cpp)
-        run([g], 1)
-    assert f"a YAML expression failed during the event loop: {sel}:8: cuts.far: " \
-           "RVecN::at: size is" in str(err.value)
+    monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
+    monkeypatch.setenv("NUTAG_COMPILE", "on")
+    for copy, moved in (("first", 0), ("moved", 2)):
+        (tmp_path / copy).mkdir()
+        sel = _small(tmp_path / copy, extra_cut='far: {expr: "straw_charge.at(5) > -9"}',
+                     extra_region=", far")
+        sel.write_text("# a comment\n" * moved + sel.read_text())
+        with pytest.raises(NutagError) as err:
+            g = graph.build_graph(_mc_sample(toy), config.load_selection([sel]), blinded=False,
+                                  declare=cpp.load_cpp)
+            run([g], 1)
+        assert f"a YAML expression failed during the event loop: {sel}:{8 + moved}: " \
+               "cuts.far: RVecN::at: size is" in str(err.value)

@@ -92,6 +92,10 @@ class SampleGraph:
     make_source: Callable[[], Any] | None = field(default=None, repr=False)
     #: the execution route and why (:mod:`nutag.routes`), recorded in the provenance
     route: str = ""
+    #: "file:line" of each of the selection's expressions, by key ("columns.NAME",
+    #: "cuts.NAME"): where an expression that throws in the loop is, in THIS analysis (a
+    #: compiled library shared with a copy of the analysis names the copy's; nutag.run)
+    locations: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> Any:
@@ -450,6 +454,10 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
                        sources, direct_read=fused and aot.direct_read,
                        make_source=make_source, route=taken,
+                       locations={f"{part}.{e.name}": f"{e.loc.file}:{e.loc.line}"
+                                  for part, exprs in (("columns", selection.columns),
+                                                      ("cuts", selection.cuts))
+                                  for e in exprs.values()},
                        dividing=dividing_expressions(
                            [(f"{c.loc.file}:{c.loc.line}: columns.{c.name}", c.expr)
                             for c in selection.columns.values() if kind in c.kinds]

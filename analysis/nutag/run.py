@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,7 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
     """
     message = _root_message(exc)
     if EXPRESSION_ERROR in message:
-        where = message[message.index(EXPRESSION_ERROR) + len(EXPRESSION_ERROR):]
+        where = here(message[message.index(EXPRESSION_ERROR) + len(EXPRESSION_ERROR):], graphs)
         return NutagError(f"a YAML expression failed during the event loop: {where}. Fix: "
                           "guard the expression (e.g. an index checked against the size, as "
                           "nutag::at_or does, or a divisor checked against zero)")
@@ -175,6 +176,27 @@ def loop_error(graphs: list[SampleGraph], exc: Exception) -> NutagError:
                       "message names (a C++ helper or correction that throws, a file changed or "
                       "unreachable during the loop); rerun to tell a passing I/O problem from a "
                       "lasting one")
+
+
+#: "FILE:LINE: KEY: " at the start of an expression error (nutag.compiled.cpp_text)
+_PLACE = re.compile(r"^(?P<place>.*?:\d+): (?P<key>(?:columns|cuts)\.[^:\s]+): ")
+
+
+def here(where: str, graphs: list[SampleGraph]) -> str:
+    """``where`` ("FILE:LINE: KEY: what") with FILE:LINE of KEY in the analysis that ran.
+
+    Why: a compiled library is shared by every source that differs from its own only in the
+    YAML file and line of its expressions (the cache key leaves them out, so a comment added
+    to the YAML or a copy of the analysis does not compile again); the place the library
+    throws with is that of the source it was compiled from. The key is this analysis' own."""
+    m = _PLACE.match(where)
+    if m is None:
+        return where
+    for g in graphs:
+        place = getattr(g, "locations", {}).get(m["key"])
+        if place is not None:
+            return f"{place}: {m['key']}: {where[m.end():]}"
+    return where
 
 
 def _killed_worker(exc: BaseException) -> BaseException | None:
