@@ -22,7 +22,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,23 @@ def optimise(results_dir: Path, region: str = "tagged",
              background_samples: Sequence[str] = ("overlay", "misreco"),
              signal_sample: str = "signal") -> dict[str, Any]:
     """Scan the boxes from a results directory; returns the ranking and the best box."""
+    expected, n_k = expected_planes(results_dir, region)
+    sig, xe, ye = expected(signal_sample)
+    bkg = sum(expected(s)[0] for s in background_samples)
+    widths = [float(w) for w in xe[xe > 0][:40]]
+    dmaxes = [float(d) for d in ye[1:][ye[1:] <= 200.0]]
+    ranking = scan(sig, bkg, xe, ye, widths, dmaxes)
+    return {"region": region, "n_kaon_decays": n_k, "background_samples": list(background_samples),
+            "best": asdict(ranking[0]) if ranking else None,
+            "top10": [asdict(r) for r in ranking[:10]]}
+
+
+def expected_planes(results_dir: Path, region: str,
+                    ) -> tuple[Callable[[str], tuple[np.ndarray, ...]], float]:
+    """(``expected(sample)`` -> the (m2, d_LKr) plane of ``sample`` in ``region`` as expected
+    counts at the run's N_K with its bin edges, N_K) from a results directory's MC histograms
+    (``HIST``). Shared by the box optimisation and the side-band edge scan
+    (:mod:`nutag.sideband_edges`)."""
     from .report import read_histograms  # noqa: PLC0415 (ROOT)
 
     stored = json.loads((Path(results_dir) / "results.json").read_text())
@@ -105,29 +122,28 @@ def optimise(results_dir: Path, region: str = "tagged",
         c, xe, ye = _array(h)
         return c * n_k / float(meta[sample]["n_generated"]), xe, ye
 
-    sig, xe, ye = expected(signal_sample)
-    bkg = sum(expected(s)[0] for s in background_samples)
-    widths = [float(w) for w in xe[xe > 0][:40]]
-    dmaxes = [float(d) for d in ye[1:][ye[1:] <= 200.0]]
-    ranking = scan(sig, bkg, xe, ye, widths, dmaxes)
-    return {"region": region, "n_kaon_decays": n_k, "background_samples": list(background_samples),
-            "best": asdict(ranking[0]) if ranking else None,
-            "top10": [asdict(r) for r in ranking[:10]]}
+    return expected, n_k
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nutag.optimise", description=__doc__,
+def study_main(prog: str, doc: str | None, default_region: str,
+               study: Callable[[Path, str], dict[str, Any]], argv: list[str] | None) -> int:
+    """``python -m PROG RESULTS_DIR [--region R] [--json OUT]``: run ``study`` on a results
+    directory and print its result as JSON (also written to OUT)."""
+    p = argparse.ArgumentParser(prog=prog, description=doc,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results_dir", type=Path)
-    p.add_argument("--region", default="tagged")
+    p.add_argument("--region", default=default_region)
     p.add_argument("--json", type=Path, default=None, help="also write the result here")
     args = p.parse_args(argv)
-    res = optimise(args.results_dir, args.region)
-    text = json.dumps(res, indent=2)
+    text = json.dumps(study(args.results_dir, args.region), indent=2)
     if args.json:
         args.json.write_text(text + "\n")
     print(text)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return study_main("python -m nutag.optimise", __doc__, "tagged", optimise, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,6 @@ Usage: ``python -m nutag.sideband_edges results/<run> [--json out.json]``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimise import HIST, _array
+from .optimise import expected_planes, study_main
 
 #: the paper's inferred factors [est]: published background / one side-band event
 TARGETS = {"overlaid_kmu2": 0.030, "misreco": 0.004}
@@ -77,21 +76,9 @@ def scan_edges(overlay: np.ndarray, misreco: np.ndarray, xe: np.ndarray, ye: np.
 def fit_edges(results_dir: Path, region: str = "tagged_relaxed") -> dict[str, Any]:
     """The scans of :func:`scan_edges` on the MC histograms of a results directory (expected
     counts at the run's N_K), with the box edges of the run's selection."""
-    from .report import read_histograms  # noqa: PLC0415 (ROOT)
-
+    expected, _ = expected_planes(results_dir, region)
     stored = json.loads((Path(results_dir) / "results.json").read_text())
-    n_k = float(stored["summary_at_run"]["n_kaon_decays"])
-    hists = read_histograms(Path(results_dir) / "histograms.root")
-    meta = {k: v["meta"] for k, v in stored["doc"]["samples"].items()}
     boxes = stored.get("boxes") or {}
-
-    def expected(sample: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        h = hists.get((sample, region), {}).get(HIST)
-        if h is None:
-            raise KeyError(f"no {HIST} for {sample}/{region} in {results_dir}; book it for MC")
-        c, xe, ye = _array(h)
-        return c * n_k / float(meta[sample]["n_generated"]), xe, ye
-
     ov, xe, ye = expected("overlay")
     mr, _, _ = expected("misreco")
     res = scan_edges(ov, mr, xe, ye, boxes, [float(e) for e in range(150, 601, 25)],
@@ -102,18 +89,8 @@ def fit_edges(results_dir: Path, region: str = "tagged_relaxed") -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nutag.sideband_edges", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results_dir", type=Path)
-    p.add_argument("--region", default="tagged_relaxed")
-    p.add_argument("--json", type=Path, default=None, help="also write the result here")
-    args = p.parse_args(argv)
-    res = fit_edges(args.results_dir, args.region)
-    text = json.dumps(res, indent=2)
-    if args.json:
-        args.json.write_text(text + "\n")
-    print(text)
-    return 0
+    return study_main("python -m nutag.sideband_edges", __doc__, "tagged_relaxed", fit_edges,
+                      argv)
 
 
 if __name__ == "__main__":  # pragma: no cover
