@@ -7,9 +7,12 @@ can (and must) agree bin by bin with ==.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,3 +95,22 @@ def shim_env(state: Path) -> dict[str, str]:
     path = f"{SHIM}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     return {"PATH": path, "CONDOR_SHIM_STATE": str(state),
             "PYTHONPATH": f"{REPO / 'analysis'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+@contextlib.contextmanager
+def dask_client(workers: int) -> Iterator[Any]:
+    """A ``distributed.Client`` on a LocalCluster of ``workers`` single-threaded worker processes
+    made by nutag (nutag.backends.dask_backend.local_cluster), closed afterwards. For a
+    module-scoped fixture: a cluster start costs seconds, and every worker pays nutag's set-up
+    and the JIT of each graph."""
+    from distributed import Client  # noqa: PLC0415
+
+    from nutag.backends import dask_backend  # noqa: PLC0415
+
+    cluster = dask_backend.local_cluster(workers)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

@@ -33,13 +33,10 @@ def local_summary(analysis):
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client
+    from _backends_data import dask_client
 
-    cluster = db.local_cluster(2)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+    with dask_client(2) as c:
+        yield c
 
 
 def test_dask_equals_local(analysis, local_summary, client):

@@ -81,15 +81,10 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def cluster():
     """One LocalCluster of 2 single-threaded worker processes for the whole module."""
-    from distributed import Client
+    from _backends_data import dask_client
 
-    from nutag.backends import dask_backend as db
-
-    clus = db.local_cluster(2)
-    client = Client(clus)
-    yield client
-    client.close()
-    clus.close()
+    with dask_client(2) as client:
+        yield client
 
 
 def _nutag_run(cfg: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Path:

@@ -137,15 +137,10 @@ def test_no_region_reads_the_box_on_any_local_route(leak_case, route: str,
 def dask_client():
     """One LocalCluster for both input formats (a cluster start costs ~10 s)."""
     pytest.importorskip("distributed")
-    from distributed import Client
+    from _backends_data import dask_client as local_client
 
-    from nutag.backends import dask_backend as db
-
-    cluster = db.local_cluster(2)
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    with local_client(2) as client:
+        yield client
 
 
 def test_no_region_reads_the_box_on_dask(leak_case, dask_client) -> None:

@@ -123,17 +123,6 @@ ROUTES = {r.name: r for r in (
 
 
 # --------------------------------------------------------------------------- inputs
-def _samples_yaml(directory: Path) -> None:
-    """Every sample of the toy as the chain of its two files (``a/`` then ``b/``)."""
-    lines = ["samples:"]
-    for s in ("kmu2", "signal", "overlay", "misreco"):
-        lines.append(f"  {s}: {{kind: mc, files: [a/{s}.root, b/{s}.root], weight: weight, "
-                     f"meta: {{stream: {s}, n_generated: {MC_ENTRIES}}}}}")
-    lines.append("  data: {kind: data, files: [a/data.root, b/data.root], "
-                 "meta: {n_kaon_decays: 1.0e6, control_downscaling: 100.0}}")
-    (directory / "samples.yaml").write_text("\n".join(lines) + "\n")
-
-
 def _config(directory: Path) -> Path:
     """configs/default.yaml as it is, reading the samples of ``directory``."""
     text = (REPO / "configs" / "default.yaml").read_text()
@@ -170,7 +159,7 @@ def configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             convert[fmt](base / fmt / part)
     out: dict[str, Path] = {}
     for fmt in FORMATS:
-        _samples_yaml(base / fmt)
+        toy_samples.write_chain_samples(base / fmt, MC_ENTRIES)
         out[fmt] = _config(base / fmt)
     return out
 
@@ -312,15 +301,10 @@ def dask_client() -> Iterator[Any]:
     partitions of a sample still run as two tasks merged by ROOT, and a second worker would
     only pay nutag's set-up and the JIT of every graph a second time on two cores."""
     pytest.importorskip("distributed")
-    from distributed import Client  # noqa: PLC0415
+    from _backends_data import dask_client as local_client  # noqa: PLC0415
 
-    from nutag.backends import dask_backend  # noqa: PLC0415
-
-    cluster = dask_backend.local_cluster(1)
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    with local_client(1) as client:
+        yield client
 
 
 # --------------------------------------------------------------------------- the matrix

@@ -167,13 +167,7 @@ def toy_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for part, (n, seed) in {"a": (700, 21), "b": (1100, 22)}.items():
         toy_samples.write_dataset(d / part, n=n, seed=seed)
         toy_samples.to_rntuple(d / part)
-    lines = ["samples:"]
-    for s in ("kmu2", "signal", "overlay", "misreco"):
-        lines.append(f"  {s}: {{kind: mc, files: [a/{s}.root, b/{s}.root], weight: weight, "
-                     f"meta: {{stream: {s}, n_generated: 1800}}}}")
-    lines.append("  data: {kind: data, files: [a/data.root, b/data.root], "
-                 "meta: {n_kaon_decays: 1.0e6, control_downscaling: 100.0}}")
-    (d / "samples.yaml").write_text("\n".join(lines) + "\n")
+    toy_samples.write_chain_samples(d, 1800)
     return d
 
 

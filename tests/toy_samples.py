@@ -173,3 +173,18 @@ def to_rntuple(directory: Path) -> None:
         tmp = path.with_name(f".{path.name}.rntuple")
         ROOT.RDataFrame("nutag", str(path)).Snapshot("nutag", str(tmp), "", opts)
         tmp.replace(path)
+
+
+def write_chain_samples(directory: Path, n_generated: int) -> Path:
+    """samples.yaml of ``directory`` with every sample the chain of its two toy files,
+    ``a/<sample>.root`` then ``b/<sample>.root`` (written by :func:`write_dataset` into ``a``
+    and ``b``): entries then map to files by the chain's entry offsets."""
+    lines = ["samples:"]
+    for s in ("kmu2", "signal", "overlay", "misreco"):
+        lines.append(f"  {s}: {{kind: mc, files: [a/{s}.root, b/{s}.root], weight: weight, "
+                     f"meta: {{stream: {s}, n_generated: {n_generated}}}}}")
+    lines.append("  data: {kind: data, files: [a/data.root, b/data.root], "
+                 "meta: {n_kaon_decays: 1.0e6, control_downscaling: 100.0}}")
+    path = directory / "samples.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
