@@ -3,9 +3,10 @@
 The selection is JIT-compiled by default in the tests (``NUTAG_COMPILE=off``, inherited by the
 subprocesses they start): many tests write their own small selections, and compiling each one
 ahead of time (several seconds of g++ per distinct selection) would slow the suite for nothing
-they check. The compiled path is tested where it matters: tests/test_compiled_selection.py and
-the reference yields (tests/test_regression_yields.py). ``NUTAG_COMPILE=auto pytest`` runs the
-whole suite compiled.
+they check. The compiled path is tested where it matters: tests/test_equality_matrix.py (every
+route of the real analysis), tests/test_compiled_selection.py, the reference yields
+(tests/test_regression_yields.py) and the main job of tests/test_calibration.py.
+``NUTAG_COMPILE=auto pytest`` runs the whole suite compiled.
 """
 
 from __future__ import annotations
