@@ -82,19 +82,26 @@ void test_gamma_sampler() {
   CHECK_CLOSE(s1 / n, 0.6165, 0.01);
 }
 
+// A shower without the sampling terms, the f_em fluctuation or the cluster thresholds: what is
+// left is the mean profile the hand numbers are computed from.
+SimConfig noiseless_shower_config() {
+  SimConfig cfg;
+  cfg.had_stoch = 0.0;
+  cfg.had_const = 0.0;
+  cfg.had_fem_sigma = 0.0;
+  cfg.lkr_cluster_threshold = 0.0;
+  cfg.muv_cluster_threshold = 0.0;
+  return cfg;
+}
+
 // Mean sharing of showers started at the LKr front, simulated through LKr / dead material / MUV1
 // / MUV2 with no fluctuation of f_em and h/e = 1, against the hand numbers for the stack depths
 // LKr 1270/47 = 27.02 X0, 1270/619 = 2.0517 lambda_I; dead 2.9 X0, 0.3 lambda_I; MUV1 36.3 X0,
 // 4.15 lambda_I; MUV2 34.4 X0, 3.73 lambda_I.
 void test_sharing_through_the_stack() {
-  SimConfig cfg;
-  cfg.had_stoch = 0.0;
-  cfg.had_const = 0.0;
-  cfg.had_fem_sigma = 0.0;
+  SimConfig cfg = noiseless_shower_config();
   cfg.had_h_over_e_lkr = 1.0;
   cfg.had_h_over_e_muv = 1.0;
-  cfg.lkr_cluster_threshold = 0.0;
-  cfg.muv_cluster_threshold = 0.0;
   const HandNumber lkr[] = {{10.0, 0, 0.813461}, {36.0, 0, 0.766696}, {60.0, 0, 0.753536}};
   const double muv1[] = {0.143074, 0.182279, 0.193079};
   const double muv2[] = {0.005349, 0.010512, 0.013154};
@@ -122,12 +129,7 @@ void test_sharing_through_the_stack() {
 
 // Non-compensation: with f_em fixed, the visible energy is f_em + (1 - f_em) h/e of the contained.
 void test_non_compensation() {
-  SimConfig cfg;
-  cfg.had_stoch = 0.0;
-  cfg.had_const = 0.0;
-  cfg.had_fem_sigma = 0.0;
-  cfg.lkr_cluster_threshold = 0.0;
-  cfg.muv_cluster_threshold = 0.0;
+  SimConfig cfg = noiseless_shower_config();
   // a huge LKr: everything stops there
   cfg.lkr_lambda_int = 1.0;
   cfg.lkr_x0 = 0.1;
