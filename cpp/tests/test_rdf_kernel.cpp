@@ -19,6 +19,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -66,6 +68,8 @@ struct Event {
   nutag::EventInput<RVecF> in_v;
   std::uint64_t reads_of_v = 0;  // the events on which the kernel asked for v
   double& i_x() { return direct.get(in_x, &Inputs::f_x, gen); }
+  double w = 0.;  // a compiled column: 2 x
+  double& i_w() { return w = 2. * i_x(); }
   int& i_n() { return direct.get(in_n, &Inputs::f_n, gen); }
   RVecF& i_v() {
     ++reads_of_v;
@@ -179,8 +183,11 @@ void records_equal_the_plain_graph(const Files& files, unsigned int threads) {
   auto n_direct = direct2.Count();
   auto n_fed = fed2.Count();
   auto n_direct1 = nutag::kernel_region<Event>(direct, "ev", 1, "row1").Count();
-  auto sum_direct = direct2.Define("x_ev", [](Event*& e) { return e->i_x(); }, {"ev"})
+  auto sum_direct = direct2.Define("x_ev", nutag::record_column(&Event::i_x), {"ev"})
                         .Sum<double>("x_ev");
+  auto sum_fed = fed2.Define("x_ev", nutag::record_column(&Event::i_x), {"ev"})
+                     .Define("w_ev", nutag::record_column(&Event::i_w), {"ev"})
+                     .Sum<double>("w_ev");
   auto reads = direct.Define("reads", [](Event*& e) { return e->reads_of_v; }, {"ev"})
                    .Max<std::uint64_t>("reads");
   auto all = direct.Count();
@@ -188,10 +195,17 @@ void records_equal_the_plain_graph(const Files& files, unsigned int threads) {
   CHECK(*n_plain > 0 && *n_plain < *n_plain1);
   CHECK(*n_direct == *n_plain && *n_fed == *n_plain && *n_direct1 == *n_plain1);
   CHECK_CLOSE(*sum_direct, *sum_plain, 1e-9 * *sum_plain);
+  CHECK_CLOSE(*sum_fed, 2. * *sum_plain, 1e-9 * *sum_plain);  // w = 2 x, a second column
   CHECK(*reads <= *n_plain1);  // v asked for once per event passing row 1, never otherwise
   CHECK(df.GetNRuns() == 1);
   if (threads > 1) ROOT::DisableImplicitMT();
 }
+
+// Columns of one value type share one Define callable type (one RDefine instantiation).
+static_assert(std::is_same_v<decltype(nutag::record_column(&Event::i_x)),
+                             decltype(nutag::record_column(&Event::i_w))>);
+static_assert(std::is_same_v<decltype(nutag::record_column(&Event::i_x)(
+                                 std::declval<Event*&>())), double>);
 
 }  // namespace
 

@@ -121,7 +121,7 @@ def _generate_entry_points(w: SourceWriter, items: list[Item],
     event = cpp_string(FUSED_EVENT)
     inputs_list = "{" + ", ".join(cpp_string(n) for n, _ in inputs) + "}"
     defines = "".join(
-        f"\n      .Define({cpp_string(it.name)}, [](Event*& e) {{ return e->c_{it.name}(); }}, "
+        f"\n      .Define({cpp_string(it.name)}, nutag::record_column(&Event::c_{it.name}), "
         f"{{{event}}})" for it in items)
     w.add("// the compiled columns, read from the record",
           "ROOT::RDF::RNode define_kernel_columns(ROOT::RDF::RNode node) {",

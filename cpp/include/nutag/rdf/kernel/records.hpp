@@ -40,6 +40,28 @@ ROOT::RDF::RNode define_kernel_records(ROOT::RDF::RNode node, std::string_view c
 
 }  // namespace detail
 
+/// A column of the kernel's record as an RDataFrame Define: ``(e->*get)()`` for the record
+/// ``e`` of the event (``get``: a compiled column's accessor, ``T& Event::c_<name>()``).
+///
+/// Why one functor type per value type and not one lambda per column: RDataFrame instantiates
+/// its Define machinery (``RDefine<F>``, its readers and virtual functions) once per callable
+/// type. A selection exports about a hundred columns of a handful of types; one lambda each
+/// made the compiler instantiate and optimise that machinery a hundred times, half of a
+/// selection library's compile time. The accessor is a value here, called through a member
+/// pointer; these Defines are read only by what the kernel does not fill itself (variations,
+/// user actions), once per event and column.
+template <typename Event, typename T>
+struct RecordColumn {
+  T& (Event::*get)();
+  T operator()(Event*& e) const { return ((*e).*get)(); }
+};
+
+/// ``RecordColumn`` of accessor ``get``, its types deduced.
+template <typename Event, typename T>
+RecordColumn<Event, T> record_column(T& (Event::*get)()) {
+  return RecordColumn<Event, T>{get};
+}
+
 /// The kernel's record as column ``column`` of ``node``, fed by RDataFrame: per event, the
 /// input columns ``inputs`` (in the order of ``Kernel``'s parameters after the record) are
 /// handed to ``Kernel`` with the slot's record. ``Kernel`` is a template argument, not a
