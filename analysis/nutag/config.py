@@ -27,7 +27,7 @@ from .expressions import (CPP_NAMES, NAMESPACES, check_expressions,  # noqa: F40
                           check_safe_expression, expression_names)
 from .schema import (IDENT, KINDS, SCHEMA, Field, _check_name, _kinds, _str_list,  # noqa: F401
                      check_fields, write_yaml_reference, yaml_reference)
-from .systematics import Source, load_systematics, parse_systematics
+from .systematic_sources import Source, load_systematics, parse_systematics
 from .yamlio import LineDict, LineList, Loc, did_you_mean, load_yaml  # noqa: F401
 
 log = logging.getLogger("nutag.config")

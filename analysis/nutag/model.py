@@ -15,7 +15,7 @@ from .binning import Binning
 from .yamlio import Loc
 
 if TYPE_CHECKING:
-    from .systematics import Source
+    from .systematic_sources import Source
 
 
 @dataclass

@@ -7,23 +7,8 @@ names a correction and the columns it touches; turning that into ``Define``/``Re
 in the right order is easy to get subtly wrong (a ``Define`` made *before* a ``Vary`` of its
 input never sees the variation), so it is done once, here.
 
-The ``systematics:`` YAML block (a list; see docs/corrections.md)::
-
-    systematics:
-      - name: lkr_scale                     # variation name: results are "lkr_scale:up/down"
-        kind: shape                         # shape: scale columns | weight: scale the event weight
-        correction: detector.lkr_energy_scale   # <file stem>.<correction>
-        columns: [lkr_e]                    # shape: columns multiplied by the correction
-        inputs: {}                          # correction input -> C++ expression; `{syst}` is
-                                            # nominal/up/down (the default for an input named
-                                            # syst), `{x}` the element of the column (shape) or
-                                            # of `over` (weight)
-        over: null                          # weight: RVec expression; weight = product over it
-        when: null                          # weight: C++ condition; factor 1 where false
-        nominal: true                       # apply the nominal value (false: it is already in
-                                            # the sample weight; variations become up/nominal)
-        applies_to: [mc]                    # sample names and/or kinds (mc, data)
-        doc: "..."
+The sources are read and validated by :mod:`nutag.systematic_sources` (the YAML block
+is described there and in docs/corrections.md).
 
 Order inside a sample's graph (what the engine hooks must respect):
 
@@ -40,16 +25,14 @@ Order inside a sample's graph (what the engine hooks must respect):
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .corrections import CorrectionError, cpp_literal, lookup
-from .errors import ConfigError
 from .rootenv import capture_stderr, import_root
-from .yamlio import Loc, did_you_mean, load_yaml
+from .systematic_sources import (KINDS, TAGS, Source, load_systematics,  # noqa: F401 (re-export)
+                                 parse_systematics, source_error)
+from .yamlio import did_you_mean
 from .variations import propagate, systematic_markdown, systematic_table  # noqa: F401 (re-export)
 
 log = logging.getLogger("nutag.systematics")
@@ -57,128 +40,10 @@ log = logging.getLogger("nutag.systematics")
 __all__ = ["Source", "Systematics", "parse_systematics", "load_systematics", "book_variations",
            "variation_values", "propagate", "systematic_table", "systematic_markdown"]
 
-KINDS = ("weight", "shape")
-TAGS = ("up", "down")
-_KEYS = ("name", "kind", "correction", "columns", "inputs", "over", "when", "nominal",
-         "applies_to", "doc")
-_NAME = re.compile(r"[A-Za-z]\w*\Z")
 _ELEM = "nutag_x"  # the loop variable standing for `{x}`
 # Elementwise factors are written as statement blocks with a loop, not ROOT::VecOps::Map with a
 # lambda: RDataFrame cannot infer the type of a single-expression Define holding a lambda
 # (ROOT 6.40 reports the column as 'void').
-
-
-@dataclass(frozen=True)
-class Source:
-    """One systematic source, validated (see the module docstring for the YAML)."""
-
-    name: str
-    kind: str
-    correction: str
-    columns: tuple[str, ...]
-    inputs: dict[str, str]
-    applies_to: tuple[str, ...]
-    over: str | None = None
-    when: str | None = None
-    nominal: bool = True
-    doc: str = ""
-    loc: Loc = field(default=Loc("<code>", 0), compare=False)
-
-    @property
-    def set_name(self) -> str:
-        return self.correction.split(".", 1)[0]
-
-    @property
-    def corr_name(self) -> str:
-        return self.correction.split(".", 1)[1]
-
-    @property
-    def elementwise(self) -> bool:
-        return any("{x}" in e for e in self.inputs.values())
-
-    def applies(self, sample: Any) -> bool:
-        """True for a sample (name/kind attributes, or a plain name) listed in ``applies_to``."""
-        if isinstance(sample, str):
-            return sample in self.applies_to
-        return sample.name in self.applies_to or sample.kind in self.applies_to
-
-
-# --------------------------------------------------------------------------- YAML
-def _err(loc: Loc, key: str, msg: str, hint: str) -> ConfigError:
-    return ConfigError(loc.file, loc.line, key, msg, hint)
-
-
-def parse_systematics(node: Any, file: str = "<yaml>") -> list[Source]:
-    """Validate a ``systematics:`` list (from :func:`nutag.config.load_yaml`) into Sources."""
-    line = getattr(node, "line", 0)
-    if node is None:
-        return []
-    if not isinstance(node, list):
-        raise _err(Loc(file, line), "systematics", "expected a list of sources",
-                   "write 'systematics:' followed by '- {name: ..., kind: ..., ...}' items")
-    out: list[Source] = []
-    for i, item in enumerate(node):
-        iline = node.line_of(i) if hasattr(node, "line_of") else line
-        key = f"systematics[{i}]"
-        loc = Loc(file, iline)
-        if not isinstance(item, dict):
-            raise _err(loc, key, "expected a mapping", "write '- {name: ..., kind: ...}'")
-
-        def at(k: str) -> Loc:
-            return Loc(file, item.line_of(k)) if hasattr(item, "line_of") else loc
-
-        for k in item:
-            if k not in _KEYS:
-                raise _err(at(k), f"{key}.{k}", "unknown key", did_you_mean(k, _KEYS))
-        for k in ("name", "kind", "correction"):
-            if not isinstance(item.get(k), str):
-                raise _err(loc, f"{key}.{k}", "missing or not a string", f"add '{k}: ...'")
-        name, kind, corr = item["name"], item["kind"], item["correction"]
-        if not _NAME.match(name) or name in {s.name for s in out}:
-            raise _err(at("name"), f"{key}.name", f"invalid or duplicate name {name!r}",
-                       "use a unique identifier (letters, digits, '_')")
-        if kind not in KINDS:
-            raise _err(at("kind"), f"{key}.kind", f"invalid kind {kind!r}", did_you_mean(kind, KINDS))
-        if corr.count(".") != 1:
-            raise _err(at("correction"), f"{key}.correction", f"{corr!r} is not <set>.<name>",
-                       "write the correction file stem, a dot, the correction name")
-        cols = item.get("columns") or []
-        cols = [cols] if isinstance(cols, str) else cols
-        if kind == "shape" and not cols:
-            raise _err(loc, f"{key}.columns", "a shape source needs the columns it scales",
-                       "add 'columns: [lkr_e]'")
-        if kind == "weight" and cols:
-            raise _err(at("columns"), f"{key}.columns", "a weight source scales the event "
-                       "weight, not columns", "remove 'columns' or use kind: shape")
-        inputs = item.get("inputs") or {}
-        if not isinstance(inputs, dict):
-            raise _err(at("inputs"), f"{key}.inputs", "expected a mapping", "{input: C++ expr}")
-        applies = item.get("applies_to", ["mc"])
-        applies = [applies] if isinstance(applies, str) else applies
-        for k in ("over", "when", "doc"):
-            if item.get(k) is not None and not isinstance(item[k], str):
-                raise _err(at(k), f"{key}.{k}", "expected a string", "quote the expression")
-        if item.get("over") and kind != "weight":
-            raise _err(at("over"), f"{key}.over", "'over' is for weight sources",
-                       "shape sources use {x} for the element of each column")
-        nominal = item.get("nominal", True)
-        if not isinstance(nominal, bool):
-            raise _err(at("nominal"), f"{key}.nominal", "expected true or false", "true|false")
-        out.append(Source(name, kind, corr, tuple(str(c) for c in cols),
-                          {str(k): str(v) for k, v in inputs.items()},
-                          tuple(str(a) for a in applies), item.get("over"), item.get("when"),
-                          nominal, item.get("doc", ""), loc))
-    return out
-
-
-def load_systematics(path: str | os.PathLike) -> list[Source]:
-    """The ``systematics:`` list of a YAML file (an analysis config or a standalone file)."""
-    file = os.fspath(path)
-    node = load_yaml(file)
-    if not isinstance(node, dict) or "systematics" not in node:
-        raise ConfigError(file, 0, "systematics", "no 'systematics:' key in the file",
-                          "add a 'systematics:' list (docs/corrections.md)")
-    return parse_systematics(node["systematics"], file)
 
 
 # --------------------------------------------------------------------------- graph
@@ -190,7 +55,7 @@ def _jit(s: Source, what: str, call: Callable[[], Any]) -> Any:
         except Exception as exc:  # cppyy wraps cling failures in runtime_error/TypeError
             error = exc
     diag = "; ".join(ln.strip() for ln in cap.text.splitlines() if "error" in ln)[:600]
-    raise _err(s.loc, f"systematics.{s.name}", f"{what} does not compile: "
+    raise source_error(s.loc, f"systematics.{s.name}", f"{what} does not compile: "
                f"{diag or str(error).strip().splitlines()[-1]}",
                "check the inputs/over/when expressions and the column names") from None
 
@@ -222,21 +87,21 @@ class Systematics:
             try:
                 info = lookup(s.set_name, s.corr_name)
             except CorrectionError as exc:
-                raise _err(s.loc, f"systematics.{s.name}.correction", str(exc),
+                raise source_error(s.loc, f"systematics.{s.name}.correction", str(exc),
                            "declare the file (analysis 'corrections:') or fix the name") from None
             names = [n for n, _ in info.inputs]
             extra = sorted(set(s.inputs) - set(names))
             missing = [n for n in names if n not in s.inputs and n != "syst"]
             if extra or missing:
-                raise _err(s.loc, f"systematics.{s.name}.inputs", f"{s.correction} takes inputs "
+                raise source_error(s.loc, f"systematics.{s.name}.inputs", f"{s.correction} takes inputs "
                            f"{names}; unknown {extra}, not given {missing}",
                            "map every input except 'syst' to a C++ expression")
             if "syst" not in names and not any("{syst}" in e for e in s.inputs.values()):
-                raise _err(s.loc, f"systematics.{s.name}.inputs", f"{s.correction} has no "
+                raise source_error(s.loc, f"systematics.{s.name}.inputs", f"{s.correction} has no "
                            "'syst' input and no input uses {syst}: nothing would vary",
                            "pass {syst} to the input that selects the variation")
             if s.kind == "weight" and s.elementwise and not s.over:
-                raise _err(s.loc, f"systematics.{s.name}.inputs", "{x} in a weight source "
+                raise source_error(s.loc, f"systematics.{s.name}.inputs", "{x} in a weight source "
                            "needs 'over' (the RVec whose elements {x} stands for)",
                            "add 'over: <RVec expression>' or drop {x}")
         self._validated = True
@@ -299,7 +164,7 @@ class Systematics:
         for s in sources:
             for c in s.columns:
                 if c not in present:
-                    raise _err(s.loc, f"systematics.{s.name}.columns", f"no column {c!r} in "
+                    raise source_error(s.loc, f"systematics.{s.name}.columns", f"no column {c!r} in "
                                f"sample {getattr(sample, 'name', sample)!r}",
                                did_you_mean(c, present))
             if not s.elementwise:
@@ -311,7 +176,7 @@ class Systematics:
                 continue
             vec = {c: self._is_vector(node, c) for c in s.columns}
             if len(set(vec.values())) > 1:
-                raise _err(s.loc, f"systematics.{s.name}.columns", "elementwise ({x}) source "
+                raise source_error(s.loc, f"systematics.{s.name}.columns", "elementwise ({x}) source "
                            "mixes RVec and scalar columns", "split it into two sources")
             cols: dict[str, Callable[[str], str]] = {}
             for c in s.columns:
