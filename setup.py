@@ -5,7 +5,7 @@ Why: nutag compiles and JIT-declares its C++ (``cpp/include``, ``cpp/src``) at r
 corrections/) on the default data set it simulates (simulation/, samples/ntuple-schema.yaml),
 so an installed nutag needs them all. They stay at the top of the repository (CMake, ctest and
 the YAML's relative paths use them there); a non-editable build copies them to
-``nutag/_source/``, where ``nutag.locations.source_root`` finds them when there is no checkout
+``nutag/_source/``, where ``nutag.core.locations.source_root`` finds them when there is no checkout
 around the package. Editable installs read the checkout itself. Everything else is configured
 in pyproject.toml.
 """

@@ -33,7 +33,7 @@ def convert(src: Path, fmt: str, entries: int | None = None, out_dir: Path | Non
     out = (out_dir or src.parent) / f"{src.stem}{suffix}.{fmt}.root"
     if out.is_file() and out.stat().st_mtime >= src.stat().st_mtime:
         return out
-    from nutag.rootenv import import_root  # noqa: PLC0415
+    from nutag.core.rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
     t0 = time.perf_counter()

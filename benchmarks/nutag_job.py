@@ -1,8 +1,8 @@
 """One timed nutag analysis job (run in a fresh process by benchmarks/run.py).
 
 It does what ``nutag run`` does for one data sample, through the same public API
-(``nutag.config.load_analysis``, ``nutag.cpp.load_cpp``, ``nutag.graph.build_graph``, then
-``RunGraphs`` on every booked result as ``nutag.run``'s local backend does), and times every
+(``nutag.config.analysis.load_analysis``, ``nutag.engine.cpp.load_cpp``, ``nutag.engine.graph.build_graph``, then
+``RunGraphs`` on every booked result as ``nutag.engine.run``'s local backend does), and times every
 start-up phase separately:
 
 * import   — interpreter start to ``import ROOT`` + nutag done (process creation time from /proc)
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--region", default="kmu2_norm", help="region whose cutflow is reported")
     ap.add_argument("--build-only", action="store_true",
                     help="stop after the graph build: time the first build of a selection, "
-                         "which compiles it into the cache (nutag.compiled)")
+                         "which compiles it into the cache (nutag.engine.compiled)")
     ap.add_argument("--route", choices=sorted(routes.ROUTES), default="fused",
                     help="execution route (benchmarks/routes.py; default: the fused kernel "
                     "reading RNTuple, checked)")
@@ -107,17 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     t_start = _process_start()
     routes.select(args.route, os.environ)  # before nutag reads its switches
 
-    from nutag import graph  # noqa: PLC0415
-    from nutag.cutflow import make_rows  # noqa: PLC0415
-    from nutag.blinding import blind_box_of  # noqa: PLC0415
-    from nutag.config import load_analysis  # noqa: PLC0415
-    from nutag.cpp import load_cpp  # noqa: PLC0415
-    from nutag.rootenv import capture_stderr, import_root  # noqa: PLC0415
+    from nutag.engine import graph  # noqa: PLC0415
+    from nutag.results.cutflow import make_rows  # noqa: PLC0415
+    from nutag.config.blinding import blind_box_of  # noqa: PLC0415
+    from nutag.config.analysis import load_analysis  # noqa: PLC0415
+    from nutag.engine.cpp import load_cpp  # noqa: PLC0415
+    from nutag.core.rootenv import capture_stderr, import_root  # noqa: PLC0415
 
     ROOT = import_root()
     ROOT.gROOT.SetBatch(True)
     t_import = time.time()
-    if args.threads > 1:  # as nutag.run.configure_threads: before any RDataFrame exists
+    if args.threads > 1:  # as nutag.engine.run.configure_threads: before any RDataFrame exists
         ROOT.EnableImplicitMT(args.threads)
     threads = int(ROOT.GetThreadPoolSize()) if ROOT.IsImplicitMTEnabled() else 1
     mode = load_cpp()
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                                               ROOT.ROOT.ELogLevel.kInfo)
     booked = [ptr for g in graphs for ptr in g.booked]
     with capture_stderr() as cap:
-        # what nutag.run's local backend does (called directly: the benchmark must not depend
+        # what nutag.engine.run's local backend does (called directly: the benchmark must not depend
         # on the result-collection layer, which changes more often than the event loop)
         if args.callgrind_loop:
             run_graphs_instrumented(ROOT, booked)

@@ -172,7 +172,7 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += ["", "First build of each selection with an empty compile cache (run once before "
                   "the timed runs, which then load the cached library): graph build "
                   + ", ".join(f"{names.get(k, k)} {_f(v['graph_s'])} s" for k, v in warm.items())
-                  + " — the one-off g++ compile of the selection (nutag.compiled)."]
+                  + " — the one-off g++ compile of the selection (nutag.engine.compiled)."]
     routes = route_rows(doc, s)
     if len(routes) > 1:
         lines += ["", "nutag's routes (benchmarks/routes.py; the same YAML, the same yields, "

@@ -1,6 +1,6 @@
 """nutag's execution routes as the benchmark races them, and the switches that select them.
 
-Why: the same YAML selection runs on several routes with identical results (nutag.routes):
+Why: the same YAML selection runs on several routes with identical results (nutag.engine.routes):
 jitted by cling, compiled with one RDataFrame node per cut, or fused into one compiled kernel
 fed by RDataFrame's column readers or reading its RNTuple inputs itself. The benchmark races
 nutag itself on each of them rather than hand-made copies of what nutag generates, so a ratio
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
-from nutag.routes import FUSED_DIRECT, FUSED_RDF, JIT, NODE_PER_CUT
+from nutag.engine.routes import FUSED_DIRECT, FUSED_RDF, JIT, NODE_PER_CUT
 
 SWITCHES = ("NUTAG_COMPILE", "NUTAG_FUSE", "NUTAG_DIRECT_READ")
 
@@ -26,7 +26,7 @@ class Route:
 
     #: NUTAG_COMPILE, NUTAG_FUSE, NUTAG_DIRECT_READ in this order; "" leaves a switch unset
     switches: tuple[str, str, str]
-    #: the start of nutag.routes.describe()'s answer on RNTuple input ("" = not checked)
+    #: the start of nutag.engine.routes.describe()'s answer on RNTuple input ("" = not checked)
     expect: str
     #: what the tables call it
     label: str
@@ -64,7 +64,7 @@ def select(route: str, environ: MutableMapping[str, str]) -> None:
 
 
 def check(route: str, described: str) -> None:
-    """Raise if the graph did not take ``route`` (``described``: its nutag.routes text)."""
+    """Raise if the graph did not take ``route`` (``described``: its nutag.engine.routes text)."""
     expect = ROUTES[route].expect
     if expect and not described.startswith(expect):
         raise RuntimeError(f"route {route!r} asked for {expect!r} but nutag took {described!r}")

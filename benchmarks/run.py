@@ -187,7 +187,7 @@ def warm_up(builds: dict[str, tuple[Path, str]], work: Path, env: dict[str, str]
     """Build every nutag graph once before the race, untimed for the race, with a cold cache.
 
     ``builds``: name -> (config, route). Why: the first run of a new selection compiles it
-    (``nutag.compiled``, g++ ~10 s; node per cut is a library of its own, the fused kernel
+    (``nutag.engine.compiled``, g++ ~10 s; node per cut is a library of its own, the fused kernel
     serves both of its routes) and the later runs load the cached library; mixed into the
     timed repetitions that one compile would dominate a median of two. Its cost is reported on its own instead. The cache of the
     benchmark lives in WORK/compiled, emptied first, so the number is a true cold start. A
@@ -239,7 +239,7 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
 
 # --------------------------------------------------------------------------- checks
 def _th1_contents(path: Path) -> dict[str, list[float]]:
-    from nutag.rootenv import import_root  # noqa: PLC0415
+    from nutag.core.rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
     f = ROOT.TFile.Open(str(path))
@@ -329,7 +329,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    from nutag.rootenv import import_root  # noqa: PLC0415
+    from nutag.core.rootenv import import_root  # noqa: PLC0415
 
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
             "kernel": platform.release(), "python": platform.python_version(),

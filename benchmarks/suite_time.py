@@ -95,7 +95,7 @@ def unit_costs(work: Path) -> list[tuple[str, float]]:
     out.append(("`nutag run`, selection compiled, libraries from the cache", hit))
     out.append(("Dask LocalCluster of 2 workers: start and close",
                 _timed([PY, "-c", "from distributed import Client\n"
-                        "from nutag.backends.dask_backend import local_cluster\n"
+                        "from nutag.engine.backends.dask_backend import local_cluster\n"
                         "c = local_cluster(2); Client(c).close(); c.close()"], env)))
     return out
 

@@ -7,7 +7,7 @@ deterministic (same inputs -> byte-identical files) and validated by correctionl
 schema before it is written. ``tests/test_corrections.py`` rebuilds and compares with the
 committed files, so a number changed here but not rebuilt (or edited in the JSON by hand) fails.
 
-Conventions shared by every correction (nutag.systematics relies on them):
+Conventions shared by every correction (nutag.engine.systematics relies on them):
 
 * the last input is ``syst`` (string): ``nominal``, ``up`` or ``down``; an unknown value is an
   error, never a silent default;

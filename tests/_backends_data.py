@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from nutag import config
-from nutag.rootenv import import_root
+from nutag.config import analysis as config
+from nutag.core.rootenv import import_root
 
 REPO = Path(__file__).resolve().parents[1]
 SHIM = REPO / "tests" / "condor_shim"
@@ -100,12 +100,12 @@ def shim_env(state: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def dask_client(workers: int) -> Iterator[Any]:
     """A ``distributed.Client`` on a LocalCluster of ``workers`` single-threaded worker processes
-    made by nutag (nutag.backends.dask_backend.local_cluster), closed afterwards. For a
+    made by nutag (nutag.engine.backends.dask_backend.local_cluster), closed afterwards. For a
     module-scoped fixture: a cluster start costs seconds, and every worker pays nutag's set-up
     and the JIT of each graph."""
     from distributed import Client  # noqa: PLC0415
 
-    from nutag.backends import dask_backend  # noqa: PLC0415
+    from nutag.engine.backends import dask_backend  # noqa: PLC0415
 
     cluster = dask_backend.local_cluster(workers)
     client = Client(cluster)

@@ -103,7 +103,7 @@ def test_one_event_loop_per_sample(runs: dict[str, Path]) -> None:
 
 
 def test_blinded_outputs_hold_no_signal_region_data(runs: dict[str, Path]) -> None:
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     blind = json.loads((runs["blind1"] / "summary.json").read_text())
     opened = json.loads((runs["open2"] / "summary.json").read_text())
@@ -191,7 +191,7 @@ def fixed_signal_fractions() -> set[str]:
 def test_systematic_table_in_the_main_output(runs: dict[str, Path]) -> None:
     """Every source of configs/systematics.yaml is propagated in the same single event loop;
     the quoted syst is the table's total; data are never varied."""
-    from nutag.config import load_systematics
+    from nutag.config.analysis import load_systematics
 
     names = {s.name for s in load_systematics(REPO / "configs" / "systematics.yaml")}
     names |= fixed_signal_fractions()
@@ -212,7 +212,7 @@ def test_systematic_table_in_the_main_output(runs: dict[str, Path]) -> None:
 
 
 def _ntuple_class(path: Path) -> str:
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     f = import_root().TFile.Open(str(path))
     try:

@@ -1,4 +1,4 @@
-"""nutag.backends.protocol: one Backend interface, and a backend made in one place from its name.
+"""nutag.engine.backends.protocol: one Backend interface, and a backend made in one place from its name.
 
 The backends' results are compared with each other in tests/test_backends_pipeline.py,
 tests/test_backends_dask.py and tests/test_backends_condor.py; here: that every name becomes
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nutag.backends import protocol
-from nutag.backends.protocol import (BACKENDS, CondorBackend, DaskBackend, LocalBackend,
+from nutag.engine.backends import protocol
+from nutag.engine.backends.protocol import (BACKENDS, CondorBackend, DaskBackend, LocalBackend,
                                      make_backend)
 
 
@@ -46,7 +46,7 @@ def test_the_pipeline_takes_its_backend_from_make_backend(backend: str, tmp_path
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's local loop is the interactive one (progress bar, Ctrl-C ends the C++ loop);
     the Dask options of the run reach the Dask backend."""
-    from nutag import pipeline
+    from nutag.jobs import pipeline
 
     seen: dict = {}
 
@@ -55,7 +55,7 @@ def test_the_pipeline_takes_its_backend_from_make_backend(backend: str, tmp_path
         raise _Chosen
 
     monkeypatch.setattr(protocol, "make_backend", fake)
-    monkeypatch.setattr("nutag.backends.make_backend", fake)
+    monkeypatch.setattr("nutag.engine.backends.make_backend", fake)
     with pytest.raises(_Chosen):
         pipeline._execute(object(), blinded=True, threads=2, backend=backend,
                           opts={"partitions": 3} if backend == "dask" else {},

@@ -25,9 +25,9 @@ import pytest
 
 from _backends_data import FORMATS, load, shim_env, write_analysis
 
-from nutag.backends import chunk, condor, condor_cli, run_analysis_on, summary
-from nutag.backends.chunk import DONE, chunk_dirname
-from nutag.backends.merge import IncompleteMerge, merge_chunks
+from nutag.engine.backends import chunk, condor, condor_cli, run_analysis_on, summary
+from nutag.engine.backends.chunk import DONE, chunk_dirname
+from nutag.engine.backends.merge import IncompleteMerge, merge_chunks
 
 pytest.importorskip("htcondor2")
 
@@ -56,7 +56,7 @@ def shim(tmp_path, monkeypatch):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     """``nutag condor ARGS`` as a process, as a person at a terminal runs it."""
-    return subprocess.run([sys.executable, "-m", "nutag.backends.condor_cli", *args],
+    return subprocess.run([sys.executable, "-m", "nutag.engine.backends.condor_cli", *args],
                           capture_output=True, text=True, env=dict(os.environ))
 
 
@@ -102,7 +102,7 @@ def test_failed_chunk_resubmitted_alone_then_condor_equals_local(
     route from their own environment (the batch node's), so `nutag run --backend condor
     --no-compile` still compiled in every job; the run's RouteOptions now travel in the
     manifest."""
-    from nutag.options import RouteOptions
+    from nutag.core.options import RouteOptions
 
     jobdir = tmp_path / "job"
     monkeypatch.setenv("NUTAG_COMPILE", "on")  # what the jobs' environment says
@@ -170,7 +170,7 @@ def test_chunk_cli_explicit_arguments(analysis, tmp_path, local_summary):
     """The chunk worker by hand: same graph on an entry range, atomic outputs + DONE.
 
     Its ``main`` in this process (``local_summary`` has jitted the same selection here): the
-    worker as a process, ``python -m nutag.backends.chunk``, is what every chunk job of the shim
+    worker as a process, ``python -m nutag.engine.backends.chunk``, is what every chunk job of the shim
     runs."""
     mc = analysis.samples["mc"]
     status = chunk.main(["--config", analysis.file, "--sample", "mc", "--files", *mc.files,
@@ -188,7 +188,7 @@ def test_regression_a_resumed_run_submits_with_its_own_batch_options(analysis, t
     for unsafe expressions is refused (done chunks depend on them)."""
     jobdir = tmp_path / "job"
     first = condor.JobOptions(flavour="espresso", memory_mb=2000, setup="")
-    kw = dict(blinded=False, builder="nutag.booking:default_builder", chunk_size=CHUNK)
+    kw = dict(blinded=False, builder="nutag.engine.booking:default_builder", chunk_size=CHUNK)
     condor.JobDir.create(jobdir, analysis, opts=first, **kw)
     script = (jobdir / "job.sh").read_text()
 

@@ -16,8 +16,8 @@ pytest.importorskip("distributed")
 
 from _backends_data import FORMATS, load, shim_env, write_analysis  # noqa: E402
 
-from nutag.backends import run_analysis_on, summary  # noqa: E402
-from nutag.backends import dask_backend as db  # noqa: E402
+from nutag.engine.backends import run_analysis_on, summary  # noqa: E402
+from nutag.engine.backends import dask_backend as db  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=FORMATS)

@@ -135,8 +135,8 @@ def _doc(d: Path, name: str) -> dict:
 
 
 def _histograms(d: Path) -> dict[str, dict]:
-    from nutag.backends import histo_cells
-    from nutag.rootenv import import_root
+    from nutag.engine.backends import histo_cells
+    from nutag.core.rootenv import import_root
 
     ROOT = import_root()
     f = ROOT.TFile.Open(str(d / "histograms.root"))
@@ -193,14 +193,14 @@ def test_every_output_written(runs: dict[str, Path]) -> None:
 # --------------------------------------------------------------------------- unblinded
 @pytest.fixture(scope="module")
 def data_only(config: Path):
-    from nutag import pipeline
+    from nutag.jobs import pipeline
 
     analysis = pipeline.load(config, 1)
     return analysis
 
 
 def _candidates(analysis, res) -> list[dict]:
-    from nutag import pipeline
+    from nutag.jobs import pipeline
 
     assert {n: s.n_runs for n, s in res.samples.items()} == {"data": 1}
     return pipeline.run_document(analysis, res)["candidates"]
@@ -208,8 +208,8 @@ def _candidates(analysis, res) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def local_candidates(data_only) -> list[dict]:
-    from nutag import pipeline
-    from nutag.backends import run_analysis_on
+    from nutag.jobs import pipeline
+    from nutag.engine.backends import run_analysis_on
 
     res = run_analysis_on("local", data_only, blinded=False, samples=["data"],
                           builder=pipeline.BUILDER)
@@ -220,8 +220,8 @@ def local_candidates(data_only) -> list[dict]:
 
 def test_unblinded_candidates_on_dask(data_only, local_candidates, cluster) -> None:
     """Distributed RDataFrame has no Take: the listing is one lazy AsNumpy, same values."""
-    from nutag import pipeline
-    from nutag.backends import run_analysis_on
+    from nutag.jobs import pipeline
+    from nutag.engine.backends import run_analysis_on
 
     res = run_analysis_on("dask", data_only, blinded=False, samples=["data"], client=cluster,
                           partitions=3, builder=pipeline.BUILDER)
@@ -231,8 +231,8 @@ def test_unblinded_candidates_on_dask(data_only, local_candidates, cluster) -> N
 def test_unblinded_candidates_on_condor(data_only, local_candidates, tmp_path,
                                         monkeypatch) -> None:
     """Take in every chunk job, lists concatenated by the merge (2 chunks), same rows."""
-    from nutag import pipeline
-    from nutag.backends import condor, run_analysis_on
+    from nutag.jobs import pipeline
+    from nutag.engine.backends import condor, run_analysis_on
 
     for k, v in shim_env(tmp_path / "shim").items():
         monkeypatch.setenv(k, v)
@@ -248,7 +248,7 @@ def test_unblinded_candidates_on_condor(data_only, local_candidates, tmp_path,
 def test_progress_bar_only_on_a_terminal() -> None:
     import io
 
-    from nutag.backends.dask_backend import progress_wanted
+    from nutag.engine.backends.dask_backend import progress_wanted
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -289,7 +289,7 @@ def test_installed_package_gives_the_same_results(config: Path, runs: dict[str, 
         assert proc.returncode == 0, proc.stderr[-4000:]
         return proc
 
-    where = python("-c", "import nutag, nutag.locations as L, nutag.pipeline as P, "
+    where = python("-c", "import nutag, nutag.core.locations as L, nutag.jobs.pipeline as P, "
                          "nutag.simulate.dataset as D; print(nutag.__file__); "
                          "print(L.source_root()); print(L.work_root()); "
                          "print(P.DEFAULT_CONFIG); print(D.default_output_dir())")

@@ -298,17 +298,17 @@ def test_fixed_systematic_in_percent(case: Case) -> None:
 
 
 def test_simulation_value_with_a_unit(case: Case) -> None:
-    from nutag.checks import quantity_error
+    from nutag.config.checks import quantity_error
 
     cfg = case.work / "sim.yaml"
     cfg.write_text("# my simulation\nbeam_momentum: 75 GeV\n")
     err = case.main("simulate", str(cfg), "--events", "10", "--output", str(case.work / "out"))
     assert f"{cfg}:2: beam_momentum:" in err and "'75 GeV'" in err
-    # the message every loader gives (nutag.checks.quantity_error) names the expected unit
+    # the message every loader gives (nutag.config.checks.quantity_error) names the expected unit
     msg, fix = quantity_error("75 GeV", "GeV/c")
     assert "expected unit: GeV/c" in msg and fix == "write 75 (the unit is implied)"
     if "expected unit" not in err:
-        pytest.xfail("simulate/config.py does not call nutag.checks.quantity_error yet")
+        pytest.xfail("simulate/config.py does not call nutag.config.checks.quantity_error yet")
 
 
 # --------------------------------------------------------------------------- input files
@@ -352,7 +352,7 @@ def test_missing_tree(case: Case) -> None:
 
 def _rntuple_copy(case: Case) -> Path:
     """The toy data sample as an RNTuple, the format `nutag simulate` writes."""
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     ROOT = import_root()
     dst = case.work / "data_rntuple.root"
@@ -388,7 +388,7 @@ def test_rntuple_input_with_another_name(case: Case) -> None:
 
 def _rewrite(src: Path, dst: Path, edit: str) -> Path:
     """A copy of a toy file through RDataFrame (``edit``: a Python expression on ``df``)."""
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     ROOT = import_root()
     df = ROOT.RDataFrame("nutag", str(src))
@@ -433,8 +433,8 @@ def test_unwritable_output_directory(case: Case) -> None:
 
 def test_output_directory_that_is_not_a_results_directory(case: Case) -> None:
     """nutag replaces its results directory as a whole: never someone else's directory."""
-    from nutag.errors import NutagError
-    from nutag.report import check_output_dir
+    from nutag.core.errors import NutagError
+    from nutag.outputs.report import check_output_dir
 
     mine = case.work / "my_thesis"
     mine.mkdir()
@@ -513,7 +513,7 @@ def test_regression_meta_n_generated_not_finite_is_an_error(case: Case, value: s
 
 def test_regression_yaml_merge_key_is_not_a_duplicate(case: Case) -> None:
     """``<<: *anchor`` was refused as a duplicate key; keys written beside it win."""
-    from nutag.config import load_selection
+    from nutag.config.analysis import load_selection
 
     sel = case.selection("nutag.yaml", "  m_miss2:\n    x: m_miss2\n    bins: [160, -0.04, 0.04]\n",
                          "  m_miss2: &m2\n    x: m_miss2\n    bins: [160, -0.04, 0.04]\n"
@@ -559,7 +559,7 @@ def test_regression_threads_out_of_range_is_an_argparse_error(
 
 def test_regression_cut_running_a_shell_command_is_refused(case: Case) -> None:
     """A cut calling std::system ran the shell command once per event."""
-    from nutag.config import load_selection
+    from nutag.config.analysis import load_selection
 
     marker = case.work / "pwned"
     sel = case.selection("nutag.yaml", 'expr: "e_had > 5.0"',

@@ -27,9 +27,9 @@ import pytest
 
 from _backends_data import FORMATS, shim_env, write_analysis
 
-from nutag import config
-from nutag.backends import run_analysis_on
-from nutag.errors import ConfigError, NutagError
+from nutag.config import analysis as config
+from nutag.engine.backends import run_analysis_on
+from nutag.core.errors import ConfigError, NutagError
 
 BOX_HALF_WIDTH = 0.5
 SAMPLES_YAML = "samples:\n  data: {kind: data, files: [data.root]}\n"
@@ -83,7 +83,7 @@ def _write(d: Path, fmt: str, analysis_yaml: str = ANALYSIS_YAML) -> Path:
 
 
 def _columns(path: Path) -> dict[str, np.ndarray]:
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     arrays = import_root().RDataFrame("nutag", str(path)).AsNumpy(["p", "n", "m2"])
     return {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
@@ -124,8 +124,8 @@ def test_no_region_reads_the_box_on_any_local_route(leak_case, route: str,
     fmt, analysis, cols = leak_case
     monkeypatch.setenv("NUTAG_COMPILE", "off" if route == "jit" else "on")
     monkeypatch.setenv("NUTAG_FUSE", "auto" if route == "fused" else "off")
-    from nutag.backends import build_graphs
-    from nutag.run import run
+    from nutag.engine.backends import build_graphs
+    from nutag.engine.run import run
 
     graphs = build_graphs(analysis, blinded=True)
     if route == "fused":
@@ -178,7 +178,7 @@ def test_interactive_api_cannot_reach_the_box(leak_case, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """``dataframe()`` and any region node plus one's own Filter see only the outside."""
     monkeypatch.setenv("NUTAG_COMPILE", "off")
-    from nutag.interactive import open_analysis
+    from nutag.jobs.interactive import open_analysis
 
     _, analysis, cols = leak_case
     ana = open_analysis(analysis.file, threads=1)
@@ -206,7 +206,7 @@ def test_regression_undecidable_sideband_is_an_error_not_a_pass(tmp_path: Path) 
     overlap check as "undecidable"; now its decidable terms are compared with the box."""
     from toy_samples import write_dataset
 
-    from nutag.locations import source_root
+    from nutag.core.locations import source_root
 
     REPO_ROOT = source_root()
     samples = write_dataset(tmp_path / "toy", n=50)
@@ -230,12 +230,12 @@ def test_regression_undecidable_sideband_is_an_error_not_a_pass(tmp_path: Path) 
 
 def test_sideband_that_cannot_be_decided_is_an_error(tmp_path: Path) -> None:
     """A side-band with no term comparable with the box columns cannot be checked: error."""
-    from nutag.blinding import check_outside_box
+    from nutag.config.blinding import check_outside_box
 
     cfg = _write(tmp_path, "ttree")
     analysis = config.load_analysis(cfg)
     sel = analysis.selection
-    from nutag.blinding import blind_box_of
+    from nutag.config.blinding import blind_box_of
 
     box = blind_box_of(sel, analysis.options)
     with pytest.raises(ConfigError, match="cannot be decided"):
@@ -253,8 +253,8 @@ def test_display_refuses_box_events(leak_case, route: str,
     events of the region outside the box, as the analysis counts them."""
     monkeypatch.setenv("NUTAG_COMPILE", "off" if route == "jit" else "on")
     monkeypatch.setenv("NUTAG_FUSE", "auto" if route == "fused" else "off")
-    from nutag.blinding import blind_box_of
-    from nutag.display import load_event, select_entries
+    from nutag.config.blinding import blind_box_of
+    from nutag.outputs.display import load_event, select_entries
 
     _, analysis, cols = leak_case
     box = blind_box_of(analysis.selection, analysis.options)
@@ -285,7 +285,7 @@ def test_regression_pseudo_data_in_an_mc_sample_is_refused(tmp_path: Path,
     """Pseudo-data relabelled ``kind: mc`` in samples.yaml (or listed again as an MC sample) had
     its signal region read without --unblind: blinding removes the box from data samples only.
     The metadata nutag simulate stores in the file says it is data: refused before the loop."""
-    from nutag.input_files import check_input_file
+    from nutag.config.input_files import check_input_file
     from nutag import simulate as P
     from nutag.simulate.config import load_sim_config
 

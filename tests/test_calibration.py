@@ -176,7 +176,7 @@ def test_fitted_parameters_are_what_the_refit_gives(summary: dict) -> None:
     up here, and the values must be refitted (and the docs' numbers with them)."""
     import yaml
 
-    from nutag.observation import published_numbers
+    from nutag.results.observation import published_numbers
     from nutag.simulate.fit import SIM_CONFIG, refit
 
     params = yaml.safe_load(SIM_CONFIG.read_text())
@@ -192,7 +192,7 @@ def test_fitted_parameters_are_what_the_refit_gives(summary: dict) -> None:
 # --- the side-band structure of the paper (docs/method.md section 6) ---
 # The paper's asymmetric errors are those of ONE side-band event each, so its factors were about
 # 0.030 (overlaid Kmu2) and 0.004 (mis-reconstruction) [est]. nutag's side-band outer edges are
-# fitted to those factors (selections/nutag.yaml, [fit]; python -m nutag.sideband_edges), so
+# fitted to those factors (selections/nutag.yaml, [fit]; python -m nutag.studies.sideband_edges), so
 # the factors are pinned within the MC statistics of the default data set, and the expected
 # side-band counts -- which follow from the models -- must be of order one.
 PAPER_FACTORS = {"overlaid_kmu2": 0.030, "misreco": 0.004}   # [est], published.json inferred_est

@@ -17,9 +17,11 @@ from typing import Any
 import _robust_toy as rt
 from _project import project_copy
 import pytest
-from nutag import argtypes, cli, compiled
-from nutag.compiled import compiler
-from nutag.errors import NutagError
+from nutag.core import argtypes
+from nutag import cli
+from nutag.engine import compiled
+from nutag.engine.compiled import compiler
+from nutag.core.errors import NutagError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,7 +55,7 @@ def _captured_run(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str,
         seen.update(kw, config=config)
         return Path("results/x"), "table"
 
-    monkeypatch.setattr("nutag.pipeline.run_analysis", fake)
+    monkeypatch.setattr("nutag.jobs.pipeline.run_analysis", fake)
     assert cli.main(argv) == 0
     return seen
 
@@ -90,7 +92,7 @@ def test_partial_options_must_be_positive(flag: str, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize("partial", [{"max_files": 1}, {"max_events": 100}])
 def test_partial_unblind_is_refused_before_anything_is_read(partial: dict[str, int],
                                                            tmp_path: Path) -> None:
-    from nutag.pipeline import run_analysis
+    from nutag.jobs.pipeline import run_analysis
 
     with pytest.raises(NutagError, match="--force-partial-unblind"):
         run_analysis(tmp_path / "missing.yaml", unblind=True, **partial)
@@ -105,7 +107,7 @@ def test_partial_unblind_refused_on_the_command_line(capsys: pytest.CaptureFixtu
 
 
 def test_max_events_needs_the_local_backend(tmp_path: Path) -> None:
-    from nutag.pipeline import run_analysis
+    from nutag.jobs.pipeline import run_analysis
 
     with pytest.raises(NutagError, match="--max-events works with --backend local only"):
         run_analysis(tmp_path / "missing.yaml", max_events=10, backend="condor")
@@ -114,9 +116,9 @@ def test_max_events_needs_the_local_backend(tmp_path: Path) -> None:
 def test_truncate_samples_keeps_the_first_files() -> None:
     from types import SimpleNamespace
 
-    from nutag.config import Sample
-    from nutag.partial import truncate_samples
-    from nutag.yamlio import Loc
+    from nutag.config.analysis import Sample
+    from nutag.engine.partial import truncate_samples
+    from nutag.config.yamlio import Loc
 
     def sample(name: str, n: int) -> Sample:
         return Sample(name, "mc", [f"{name}{i}.root" for i in range(n)], "nutag", "1", {},
@@ -161,7 +163,7 @@ def test_partial_run_reads_what_it_says_and_records_it(three_file_toy: Path,
 
 # --------------------------------------------------------------------------- compile flags
 def test_compile_flags_come_from_root() -> None:
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     flags = compiled.compile_flags()
     stds = [f for f in flags if f.startswith("-std=")]
@@ -229,12 +231,12 @@ def test_sdist_and_wheel_carry_the_cpp(tmp_path: Path) -> None:
     headers = {p.relative_to(REPO / "cpp").as_posix() for p in (REPO / "cpp").rglob("*")
                if p.is_file() and p.parts[len(REPO.parts) + 1] in ("include", "src")}
     assert {f"nutag/_source/cpp/{h}" for h in headers} <= names
-    assert {"nutag/__main__.py", "nutag/versions.py", "nutag/partial.py"} <= names
+    assert {"nutag/__main__.py", "nutag/core/versions.py", "nutag/engine/partial.py"} <= names
 
     # installed without a checkout around it, nutag finds the C++ it carries
     env = {k: v for k, v in os.environ.items() if k != "NUTAG_SOURCE_DIR"}
     env["PYTHONPATH"] = str(tmp_path / "site")
-    probe = ("import nutag.cpp as c; print(c.source_root()); "
+    probe = ("import nutag.engine.cpp as c; print(c.source_root()); "
              "print(len(c.headers()), len(c.sources()))")
     proc = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nutag.closure import ALL, closure_markdown, closure_numbers
+from nutag.studies.closure import ALL, closure_markdown, closure_numbers
 
 REPO = Path(__file__).resolve().parents[1]
 OPTIONS = {"signal": {"sample": "signal", "region": "signal"},

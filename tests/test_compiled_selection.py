@@ -1,4 +1,4 @@
-"""The selection compiled ahead of time (nutag.compiled) means exactly what the jitted one does.
+"""The selection compiled ahead of time (nutag.engine.compiled) means exactly what the jitted one does.
 
 Why in-process: both graphs are built in one process on the same toy inputs (tests/toy_samples),
 compiled and jitted, and compared number by number. The real analysis (configs/default.yaml)
@@ -25,11 +25,13 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import toy_samples  # noqa: E402
 
-from nutag import compiled, config, cpp, graph  # noqa: E402
-from nutag.compiled import compiler, library_cache  # noqa: E402
-from nutag.errors import ConfigError  # noqa: E402
-from nutag.rootenv import import_root  # noqa: E402
-from nutag.systematics import variation_values  # noqa: E402
+from nutag.engine import compiled, cpp, graph
+
+from nutag.config import analysis as config  # noqa: E402
+from nutag.engine.compiled import compiler, library_cache  # noqa: E402
+from nutag.core.errors import ConfigError  # noqa: E402
+from nutag.core.rootenv import import_root  # noqa: E402
+from nutag.engine.systematics import variation_values  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +203,7 @@ def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path, shared_cache:
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A column calling a correctionlib function (declared in cling only) and what reads it are
     booked jitted; the rest is compiled; the numbers equal the all-jitted graph's."""
-    from nutag.corrections import declare_corrections  # noqa: PLC0415
+    from nutag.engine.corrections import declare_corrections  # noqa: PLC0415
 
     sel = _small(tmp_path, extra='sf: {expr: \'nutag_corr::detector::muon_id_sf(20.0, '
                                  '"nominal")\'}\n  sf2: {expr: "2.0 * sf"}\n  '
@@ -235,7 +237,7 @@ def test_broken_expression_falls_back_to_the_usual_error(toy: Path, tmp_path: Pa
     runs = library_cache.compiler_runs
     for attempt in range(2):  # the second run reuses the remembered failure: no compiler
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="nutag.compiled"), \
+        with caplog.at_level(logging.WARNING, logger="nutag.engine.compiled"), \
                 pytest.raises(ConfigError) as err:
             _small_numbers(toy, sel, "auto", monkeypatch)
         assert (err.value.file, err.value.line, err.value.key) == (str(sel), line, "columns.bad")
@@ -274,7 +276,7 @@ def test_correction_weight_stays_jitted(toy: Path, tmp_path: Path, shared_cache:
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A sample weight calling a correction is jitted; its square, the histogram weights and
     the histograms are compiled all the same (the weight is a double by construction)."""
-    from nutag.corrections import declare_corrections  # noqa: PLC0415
+    from nutag.engine.corrections import declare_corrections  # noqa: PLC0415
 
     def declare() -> None:
         cpp.load_cpp()
@@ -359,9 +361,9 @@ def test_regression_exception_in_a_compiled_cut_names_the_yaml_line(
     of a selection that differs only in where its YAML lines are (the cache key leaves them
     out), and the place the library throws with is that of the copy it was compiled from;
     it named an earlier copy's file (another directory) and line (before a comment moved
-    it) until nutag.run.here put the running analysis' own place in."""
-    from nutag.errors import NutagError
-    from nutag.run import run
+    it) until nutag.engine.run.here put the running analysis' own place in."""
+    from nutag.core.errors import NutagError
+    from nutag.engine.run import run
 
     monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
     monkeypatch.setenv("NUTAG_COMPILE", "on")

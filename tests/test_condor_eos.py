@@ -1,6 +1,6 @@
 """`nutag run --backend condor` with its output on EOS, as on lxplus, through the fake condor tools.
 
-EOS is a directory of the test (``nutag.htcondor.EOS_MOUNT`` and the shim's
+EOS is a directory of the test (``nutag.engine.htcondor.EOS_MOUNT`` and the shim's
 ``CONDOR_SHIM_EOS_MOUNT`` point at it). The chunk jobs must write in their scratch directory and
 leave the transfer to HTCondor's ``output_destination`` (the fake condor_submit copies
 ``transfer_output_files`` and the jobs' stdout/stderr there, and holds a job whose listed output
@@ -18,9 +18,9 @@ import pytest
 
 from _backends_data import load, shim_env, write_analysis
 
-from nutag import htcondor
-from nutag.backends import run_analysis_on, summary
-from nutag.backends.merge import IncompleteMerge
+from nutag.engine import htcondor
+from nutag.engine.backends import run_analysis_on, summary
+from nutag.engine.backends.merge import IncompleteMerge
 
 pytest.importorskip("htcondor2")
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nutag import binning, config, graph
-from nutag.errors import ConfigError
-from nutag.rootenv import import_root
+from nutag.config import binning, analysis as config
+
+from nutag.engine import graph
+from nutag.core.errors import ConfigError
+from nutag.core.rootenv import import_root
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -187,7 +189,7 @@ def test_yaml_reference_is_up_to_date():
     committed = (REPO / "docs" / "yaml-reference.md").read_text(encoding="utf-8")
     assert committed == config.yaml_reference(), (
         "docs/yaml-reference.md is stale: regenerate with "
-        "python -c 'import nutag.config as c; c.write_yaml_reference(\"docs/yaml-reference.md\")'")
+        "python -c 'import nutag.config.analysis as c; c.write_yaml_reference(\"docs/yaml-reference.md\")'")
 
 
 def test_declare_hook_runs_before_jit(inputs):
@@ -257,7 +259,7 @@ def test_yaml_small_aliases_are_fine(tmp_path):
 
 
 def test_unsafe_names_are_identifiers_not_strings_or_columns_alike():
-    from nutag.expressions import unsafe_names
+    from nutag.config.expressions import unsafe_names
 
     assert unsafe_names('std::system("ls") + gSystem->Exec("x")') == ["system", "gSystem", "Exec"]
     assert unsafe_names('nutag::label("system") == 1 && systematic > 0 && v.size() > 2') == []

@@ -16,9 +16,9 @@ import correctionlib
 import correctionlib.schemav2 as schema
 import pytest
 
-from nutag.corrections import (CorrectionError, correction_expr, corrections_payload,
+from nutag.engine.corrections import (CorrectionError, correction_expr, corrections_payload,
                                cpp_literal, declare_corrections, declare_payload)
-from nutag.rootenv import import_root
+from nutag.core.rootenv import import_root
 
 REPO = Path(__file__).resolve().parents[1]
 CORR_DIR = REPO / "corrections"

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from nutag import cpp
+from nutag.engine import cpp
 
 REPO = Path(__file__).resolve().parents[1]
 
 PROBE = r"""
 import json
-from nutag.cpp import load_cpp
-from nutag.rootenv import import_root
+from nutag.engine.cpp import load_cpp
+from nutag.core.rootenv import import_root
 mode = load_cpp()
 ROOT = import_root()
 n = ROOT.nutag

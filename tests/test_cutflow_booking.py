@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from nutag import graph
-from nutag.graph import ACTIONS, SUMS, UNIT, CutflowEntry, book_cutflow_row, cutflow_mode
-from nutag.rootenv import import_root
+from nutag.engine import graph
+from nutag.engine.graph import ACTIONS, SUMS, UNIT, CutflowEntry, book_cutflow_row, cutflow_mode
+from nutag.core.rootenv import import_root
 
 N = 20000
 WEIGHT_EXPR = ("rdfentry_ % 7 == 0 ? 0.0 : "
@@ -79,7 +79,7 @@ def test_variations_of_the_cutflow_action() -> None:
 def test_multithreaded_equals_three_actions() -> None:
     """With 2 threads each slot's partial sums and their merge follow ROOT's SumHelper."""
     code = textwrap.dedent("""
-        from nutag.rootenv import import_root
+        from nutag.core.rootenv import import_root
         ROOT = import_root()
         ROOT.EnableImplicitMT(2)
         import tests.test_cutflow_booking as t

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nutag import config, graph, run
-from nutag.rootenv import import_root
+from nutag.config import analysis as config
+
+from nutag.engine import graph, run
+from nutag.core.rootenv import import_root
 
 N = {"mc_a_0": 1500, "mc_a_1": 1300, "mc_b": 2000, "data": 2500}
 SEEDS = {"mc_a_0": 1, "mc_a_1": 2, "mc_b": 3, "data": 4}

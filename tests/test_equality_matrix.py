@@ -1,6 +1,6 @@
 """The equality matrix: the real analysis gives the same numbers on every execution route.
 
-Why one matrix: nutag runs the same YAML selection on six routes (nutag.routes, docs/
+Why one matrix: nutag runs the same YAML selection on six routes (nutag.engine.routes, docs/
 architecture.md): jitted; compiled with one node per cut; one fused kernel fed by RDataFrame's
 readers; the fused kernel reading its RNTuple inputs itself; Dask (distributed RDataFrame);
 HTCondor chunk jobs and their exact merge. Each must give the cutflow counts and histograms of
@@ -9,7 +9,7 @@ routes on a toy selection, the real one only jitted vs compiled), most pairs wer
 compared with each other; here every route runs the REAL
 configs/default.yaml -- its selection, regions, histograms, blinding, correction weights and
 systematic ``Vary``s -- booked by the builder ``nutag run`` uses
-(:data:`nutag.pipeline.BUILDER`), on the same small inputs, against one reference: the jitted
+(:data:`nutag.jobs.pipeline.BUILDER`), on the same small inputs, against one reference: the jitted
 route on the same format (and the two formats' references against each other).
 
 Equal means: identical raw counts in every cutflow row; every sum of weights, varied sum of
@@ -62,13 +62,15 @@ sys.path.insert(0, str(REPO / "tests"))
 import toy_samples  # noqa: E402
 from _backends_data import shim_env  # noqa: E402
 
-from nutag import compiled, graph, pipeline, routes  # noqa: E402
-from nutag.backends import build_graphs, run_analysis_on  # noqa: E402
-from nutag.compiled import loading  # noqa: E402
-from nutag.options import RouteOptions  # noqa: E402
-from nutag.rootenv import import_root  # noqa: E402
-from nutag.run import RunResults, collect, run_booked  # noqa: E402
-from nutag.systematics import variation_values  # noqa: E402
+from nutag.engine import compiled, graph, routes
+
+from nutag.jobs import pipeline  # noqa: E402
+from nutag.engine.backends import build_graphs, run_analysis_on  # noqa: E402
+from nutag.engine.compiled import loading  # noqa: E402
+from nutag.core.options import RouteOptions  # noqa: E402
+from nutag.core.rootenv import import_root  # noqa: E402
+from nutag.engine.run import RunResults, collect, run_booked  # noqa: E402
+from nutag.engine.systematics import variation_values  # noqa: E402
 
 REL = 1e-12
 FORMATS = ("rntuple", "ttree")
@@ -256,8 +258,8 @@ class LocalRun:
 
 def _run_local(analysis: Any, route: RouteOptions, *, blinded: bool,
                samples: list[str] | None = None) -> LocalRun:
-    """What `nutag run` does locally (:func:`nutag.pipeline.build_graphs`: the builder
-    :data:`nutag.pipeline.BUILDER`, the varied yields; one event loop, one thread), for every
+    """What `nutag run` does locally (:func:`nutag.jobs.pipeline.build_graphs`: the builder
+    :data:`nutag.jobs.pipeline.BUILDER`, the varied yields; one event loop, one thread), for every
     sample or the named ones, plus the bins of every varied histogram of the samples with
     sources (``VariationsFor`` of each histogram, filled in the same loop)."""
     typed: list[str] = []  # histograms booked by a compiled library
@@ -324,7 +326,7 @@ def _blind_regions(analysis: Any) -> list[str]:
 
 
 def _entries(analysis: Any, name: str) -> int:
-    from nutag.input_files import stored_entries  # noqa: PLC0415
+    from nutag.config.input_files import stored_entries  # noqa: PLC0415
 
     s = analysis.samples[name]
     return sum(stored_entries(f, s.tree)[0] for f in s.files)

@@ -1,4 +1,4 @@
-"""A fused selection (one compiled kernel per sample, nutag.compiled) means exactly what the
+"""A fused selection (one compiled kernel per sample, nutag.engine.compiled) means exactly what the
 node-per-cut graph means.
 
 Why: the fused kernel replaces every Define and Filter of a compiled sample by one Define that
@@ -23,8 +23,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import toy_samples  # noqa: E402
 
-from nutag import compiled, config, cpp, graph, routes  # noqa: E402
-from nutag.rootenv import import_root  # noqa: E402
+from nutag.engine import compiled, cpp, graph, routes
+
+from nutag.config import analysis as config  # noqa: E402
+from nutag.core.rootenv import import_root  # noqa: E402
 
 #: regions sharing leading cuts (r, s and all share beam; s extends r), a blind region, a
 #: column that only exists behind its guard (straw_px.at(1) throws for the toys' one track,

@@ -1,4 +1,4 @@
-"""nutag.htcondor: the one HTCondor submit module of ``nutag run`` and ``nutag simulate``.
+"""nutag.engine.htcondor: the one HTCondor submit module of ``nutag run`` and ``nutag simulate``.
 
 Fast checks (no event loop): the CERN batch rules of a submit description, checked by the
 module and, independently, by the fake condor_submit of the tests, line by line; a job
@@ -22,10 +22,10 @@ import pytest
 
 from _backends_data import SHIM, shim_env
 
-from nutag import htcondor
-from nutag.backends import condor
-from nutag.htcondor import BatchOptions, CondorError, EosTransfer
-from nutag.htcondor_log import _events_from_text, user_log_events
+from nutag.engine import htcondor
+from nutag.engine.backends import condor
+from nutag.engine.htcondor import BatchOptions, CondorError, EosTransfer
+from nutag.engine.htcondor_log import _events_from_text, user_log_events
 from nutag.simulate import distributed
 
 
@@ -423,8 +423,8 @@ def test_unsafe_expression_runs_in_condor_chunks(tmp_path: Path,
     pytest.importorskip("htcondor2")
     from _backends_data import write_analysis
 
-    from nutag.backends import run_analysis_on
-    from nutag.config import load_analysis
+    from nutag.engine.backends import run_analysis_on
+    from nutag.config.analysis import load_analysis
 
     cfg = write_analysis(tmp_path)
     sel = tmp_path / "selection.yaml"
@@ -449,7 +449,7 @@ def test_lxplus_dask_cluster_is_cern_cluster_with_the_batch_options() -> None:
     pytest.importorskip("dask_lxplus")
     import warnings
 
-    from nutag.backends import dask_backend
+    from nutag.engine.backends import dask_backend
 
     setup = "/cvmfs/sft.cern.ch/lcg/views/LCG_108/x86_64-el9-gcc13-opt/setup.sh"
     with warnings.catch_warnings():
@@ -483,8 +483,8 @@ def cli_dask_clusters() -> tuple[str, ...]:
 
 def test_lxplus_dask_cluster_without_dask_lxplus_names_the_fix(monkeypatch: pytest.MonkeyPatch
                                                                ) -> None:
-    from nutag.backends import dask_backend
-    from nutag.errors import NutagError
+    from nutag.engine.backends import dask_backend
+    from nutag.core.errors import NutagError
 
     monkeypatch.setitem(sys.modules, "dask_lxplus", None)  # an import of it raises ImportError
     with pytest.raises(NutagError, match=r"pip install dask-lxplus.*--dask-cluster condor"):

@@ -36,7 +36,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _, out = rt.good_run(tmp_path_factory.getbasetemp())
     copy = tmp_path_factory.mktemp("html") / "results"
     shutil.copytree(out, copy)
-    from nutag import report
+    from nutag.outputs import report
 
     pdf = os.environ.pop("NUTAG_PDF", None)  # the suite prints no PDF (tests/conftest.py)
     try:
@@ -49,7 +49,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> str:
-    from nutag.html_report import find_browser
+    from nutag.outputs.html_report import find_browser
 
     path = find_browser()
     if path is None:
@@ -120,7 +120,7 @@ def test_page_is_static_and_self_contained(run_dir: Path) -> None:
 
 
 def test_result_table_holds_the_numbers_of_summary_json(run_dir: Path) -> None:
-    from nutag.html_report import num
+    from nutag.outputs.html_report import num
 
     summary = json.loads((run_dir / "summary.json").read_text())
     cells = _parse((run_dir / "index.html").read_text(encoding="utf-8")).cells
@@ -146,7 +146,7 @@ def test_cutflows_md_has_expected_events_and_no_nan(run_dir: Path) -> None:
 
 def test_every_image_loads_in_headless_chromium(run_dir: Path, browser: str,
                                                 tmp_path: Path) -> None:
-    from nutag.html_report import run_browser
+    from nutag.outputs.html_report import run_browser
 
     check = run_dir / "_image_check.html"  # the page plus a probe script, beside its images
     html = (run_dir / "index.html").read_text(encoding="utf-8")
@@ -176,7 +176,7 @@ def test_pdf_of_the_page(run_dir: Path, browser: str) -> None:
 
 def test_pdf_is_skipped_with_a_warning_without_a_browser(run_dir: Path, tmp_path: Path,
                                                          monkeypatch, caplog) -> None:
-    from nutag import html_report
+    from nutag.outputs import html_report
 
     monkeypatch.setattr(html_report, "find_browser", lambda: None)
     monkeypatch.delenv("NUTAG_PDF", raising=False)  # the suite's default is off
@@ -184,15 +184,15 @@ def test_pdf_is_skipped_with_a_warning_without_a_browser(run_dir: Path, tmp_path
     shutil.copytree(run_dir, out)
     (out / "index.pdf").unlink(missing_ok=True)
     summary = json.loads((out / "summary.json").read_text())
-    with caplog.at_level("WARNING", logger="nutag.html_report"):
+    with caplog.at_level("WARNING", logger="nutag.outputs.html_report"):
         html_report.write_page(out, summary, {}, sorted(out.glob("*.png")))
     assert (out / "index.html").is_file() and not (out / "index.pdf").exists()
     assert "no chromium" in caplog.text
 
 
 def test_markdown_tables_and_dashes() -> None:
-    from nutag.cutflow import _ratio
-    from nutag.html_report import markdown_to_html, num, sci
+    from nutag.results.cutflow import _ratio
+    from nutag.outputs.html_report import markdown_to_html, num, sci
 
     out = markdown_to_html("## T\n\n| a | b |\n|---|---:|\n| `x` | 1 |\n\n- item **bold**\n")
     assert "<h2>T</h2>" in out and '<td class="num">1</td>' in out and "<code>x</code>" in out
@@ -202,8 +202,8 @@ def test_markdown_tables_and_dashes() -> None:
 
 
 def test_interactive_write_report_needs_a_run() -> None:
-    from nutag.errors import NutagError
-    from nutag.interactive import InteractiveAnalysis
+    from nutag.core.errors import NutagError
+    from nutag.jobs.interactive import InteractiveAnalysis
 
     ana = InteractiveAnalysis(analysis=None, graphs={}, threads=1, blinded=True)
     with pytest.raises(NutagError, match="run"):

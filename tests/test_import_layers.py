@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "nutag"
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
-    """``nutag.backends.chunk`` for analysis/nutag/backends/chunk.py; a package's __init__.py
+    """``nutag.engine.backends.chunk`` for analysis/nutag/engine/backends/chunk.py; a package's __init__.py
     is the package."""
     parts = [package.name, *path.relative_to(package).with_suffix("").parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -145,3 +145,44 @@ def test_no_module_is_over_the_size_limit() -> None:
     assert len(sizes) > 40
     over = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
     assert not over, f"modules over {MAX_MODULE_LINES} lines (split them by job): {over}"
+
+
+#: the layers of the package, lowest first: a module may import its own layer and the layers
+#: below it, never one above (docs/architecture.md). ``nutag`` itself (its __init__, the CLI
+#: modules and __main__) is the top.
+LAYERS = ("nutag.core", "nutag.data", "nutag.config", "nutag.results", "nutag.engine",
+          "nutag.outputs", "nutag.simulate", "nutag.jobs", "nutag.studies", "nutag")
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of the folder holding ``module``."""
+    for i, layer in enumerate(LAYERS[:-1]):
+        if module == layer or module.startswith(layer + "."):
+            return i
+    return len(LAYERS) - 1
+
+
+def upward_imports(graph: Mapping[str, set[str]]) -> list[str]:
+    """Every import of a module from a layer above its own, as "a (layer) imports b (layer)"."""
+    return [f"{a} ({LAYERS[layer_of(a)]}) imports {b} ({LAYERS[layer_of(b)]})"
+            for a in sorted(graph) for b in sorted(graph[a])
+            if layer_of(b) > layer_of(a) and b != "nutag"]
+
+
+def test_every_module_lives_in_a_layer_folder() -> None:
+    """Only the CLI sits at the package top; every other module is in its layer's folder."""
+    top = sorted(m for m in modules() if layer_of(m) == len(LAYERS) - 1)
+    assert top == ["nutag", "nutag.__main__", "nutag.cli", "nutag.validate_cli"], top
+
+
+def test_imports_point_down_the_layers() -> None:
+    found = upward_imports(import_graph())
+    assert not found, "imports running back up the layers:\n  " + "\n  ".join(found)
+
+
+def test_the_layer_check_finds_an_upward_import() -> None:
+    """The check itself can fail: config importing the engine is reported, the reverse not."""
+    graph = {"nutag.config.model": {"nutag.engine.graph"},
+             "nutag.engine.graph": {"nutag.config.model", "nutag.core.errors"}}
+    assert upward_imports(graph) == [
+        "nutag.config.model (nutag.config) imports nutag.engine.graph (nutag.engine)"]

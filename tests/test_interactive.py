@@ -51,8 +51,8 @@ def test_interactive_example_in_docs_runs(tmp_path: Path, output_format: str) ->
 
 
 def test_blind_region_of_data_is_refused(tmp_path: Path) -> None:
-    from nutag.errors import NutagError  # noqa: PLC0415
-    from nutag.interactive import InteractiveAnalysis  # noqa: PLC0415
+    from nutag.core.errors import NutagError  # noqa: PLC0415
+    from nutag.jobs.interactive import InteractiveAnalysis  # noqa: PLC0415
 
     class FakeGraph:
         regions = {"kmu2_norm": object()}

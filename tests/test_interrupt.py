@@ -4,7 +4,7 @@ The real thing: a ``nutag run`` subprocess is interrupted (SIGINT, SIGTERM) once
 started its event loop (the ``-v`` log line says so) over a results directory holding a
 previous good run; afterwards that directory is byte-for-byte what it was and no hidden
 temporary is left next to it. Then the pieces: an interrupt while results are written, the
-prompt exit during the C++ event loop (nutag.progress.exit_on_interrupt), stale temporaries
+prompt exit during the C++ event loop (nutag.core.progress.exit_on_interrupt), stale temporaries
 of a killed run, and a second run over an existing results directory.
 """
 
@@ -75,7 +75,7 @@ def test_interrupted_run_keeps_the_previous_results(good: tuple[Path, Path], tmp
 def test_interrupt_while_writing_results(good: tuple[Path, Path], tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C half-way through writing (after the tables, during the plots): nothing changes."""
-    from nutag import plots, report
+    from nutag.outputs import plots, report
 
     out = tmp_path / "results"
     shutil.copytree(good[1], out)
@@ -96,8 +96,8 @@ def test_exit_on_interrupt_ends_the_cpp_event_loop_at_once(tmp_path: Path) -> No
     script = tmp_path / "loop.py"
     script.write_text(
         "import time\n"
-        "from nutag.progress import exit_on_interrupt\n"
-        "from nutag.rootenv import import_root\n"
+        "from nutag.core.progress import exit_on_interrupt\n"
+        "from nutag.core.rootenv import import_root\n"
         "ROOT = import_root()\n"
         "total = ROOT.RDataFrame(2_000_000_000).Define('x', 'sqrt(rdfentry_ * 1.0)').Sum('x')\n"
         "print('loop', flush=True)\n"
@@ -121,7 +121,7 @@ def test_exit_on_interrupt_ends_the_cpp_event_loop_at_once(tmp_path: Path) -> No
 
 
 def test_python_handlers_are_back_after_the_loop() -> None:
-    from nutag.progress import exit_on_interrupt
+    from nutag.core.progress import exit_on_interrupt
 
     # Python's C-level handler first, SIGINT deliverable: libraries imported by earlier tests
     # of this process (ROOT, TBB, Dask) may have put their own handler underneath Python's
@@ -140,7 +140,7 @@ def test_python_handlers_are_back_after_the_loop() -> None:
 
 def test_stale_temporaries_of_a_killed_run_are_removed(good: tuple[Path, Path],
                                                        tmp_path: Path) -> None:
-    from nutag import report
+    from nutag.outputs import report
 
     out = tmp_path / "results"
     shutil.copytree(good[1], out)
@@ -157,7 +157,7 @@ def test_second_run_replaces_the_results_directory_atomically(good: tuple[Path, 
                                                               tmp_path: Path) -> None:
     """A rerun over an existing results directory replaces what nutag wrote there: nothing
     stale of nutag's survives (what nutag did not write is kept: tests/test_report.py)."""
-    from nutag.results_dir import MANIFEST_FILE
+    from nutag.outputs.results_dir import MANIFEST_FILE
 
     cfg, previous = good
     out = tmp_path / "results"

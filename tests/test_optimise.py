@@ -1,4 +1,4 @@
-"""Signal-box optimisation (nutag.optimise): the figure of merit and the scan, by hand."""
+"""Signal-box optimisation (nutag.studies.optimise): the figure of merit and the scan, by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nutag.optimise import asimov_significance, scan
+from nutag.studies.optimise import asimov_significance, scan
 
 
 def test_asimov_significance_by_hand() -> None:

@@ -1,4 +1,4 @@
-"""The run's execution switches are made once (nutag.options) and every environment variable
+"""The run's execution switches are made once (nutag.core.options) and every environment variable
 of nutag is read in exactly one function.
 
 Why: the route a sample takes (jitted, compiled node per cut, fused, direct read) was decided
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from nutag.options import SWITCHES, RouteOptions
+from nutag.core.options import SWITCHES, RouteOptions
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "nutag"
 #: the one function allowed to write nutag's variables: a Dask worker process points its own
 #: nutag at the bundle it unpacked (the variables are read in that process only)
-WRITERS = {("backends/dask_backend.py", "worker_setup")}
+WRITERS = {("engine/backends/dask_backend.py", "worker_setup")}
 
 
 def _is_environ(node: ast.AST) -> bool:
@@ -132,7 +132,9 @@ def test_the_cli_compile_flag_reaches_the_run_without_the_environment(
     alone (it used to set NUTAG_COMPILE for the graph code to find)."""
     import os
 
-    from nutag import cli, pipeline
+    from nutag import cli
+
+    from nutag.jobs import pipeline
 
     seen = {}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nutag import pipeline
+from nutag.jobs import pipeline
 from nutag.simulate import dataset
 
 

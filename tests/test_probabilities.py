@@ -9,14 +9,16 @@ import pytest
 from scipy import integrate
 from scipy import stats as st
 
-from nutag import observation, report, results, stats
+from nutag.results import observation, physics as results, stats
+
+from nutag.outputs import report
 
 from test_results import OPTIONS, make_doc, y
 
 SB = stats.SidebandEstimate
 
 
-# --------------------------------------------------------------------------- nutag.stats
+# --------------------------------------------------------------------------- nutag.results.stats
 def test_no_uncertainty_at_all_is_the_plain_poisson():
     # n_SB large and a fixed factor: Gamma(n + 1) has relative width 1/sqrt(n + 1) -> 0, so b
     # -> (n_SB + 1) f. Exactly: a background with factor 0 and no error adds nothing.
@@ -133,7 +135,7 @@ def test_posterior_mean_and_models():
         stats.p_exactly_integrated(1, 0.1, [SB(0, 0.03, 0.0)], "uniformish")
 
 
-# --------------------------------------------------------------------------- nutag.results
+# --------------------------------------------------------------------------- nutag.results.physics
 def _empty_sidebands(blinded: bool) -> dict:
     doc = make_doc(blinded)
     doc["samples"]["data"]["yields"]["sb_dlkr"] = y(0)

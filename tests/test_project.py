@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from nutag import project
-from nutag.errors import NutagError
-from nutag.report import published
+from nutag.studies import project
+from nutag.core.errors import NutagError
+from nutag.outputs.report import published
 from nutag.validate_cli import main
 
 

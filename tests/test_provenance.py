@@ -31,8 +31,8 @@ def prov(good: tuple[Path, Path]) -> dict:
 
 
 def test_provenance_content(good: tuple[Path, Path], prov: dict) -> None:
-    from nutag import config
-    from nutag.pipeline import config_hash
+    from nutag.config import analysis as config
+    from nutag.jobs.pipeline import config_hash
 
     cfg, _ = good
     for key in KEYS:
@@ -74,7 +74,7 @@ def test_every_markdown_output_carries_it(good: tuple[Path, Path], prov: dict) -
 
 
 def test_histogram_file_carries_it(good: tuple[Path, Path], prov: dict) -> None:
-    from nutag.rootenv import import_root
+    from nutag.core.rootenv import import_root
 
     ROOT = import_root()
     f = ROOT.TFile.Open(str(good[1] / "histograms.root"))
@@ -102,7 +102,7 @@ def test_regression_provenance_records_the_batch_options(backend: str, expected:
     retries, accounting group or extra submit lines, and nothing of the worker jobs of Dask on
     HTCondor: two runs with other batch options could not be told apart."""
     from nutag import cli
-    from nutag.pipeline import _recorded_options
+    from nutag.jobs.pipeline import _recorded_options
 
     args = cli.build_parser().parse_args([
         "run", "--backend", backend, "--flavour", "longlunch", "--condor-memory", "4000",

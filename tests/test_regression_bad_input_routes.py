@@ -28,11 +28,11 @@ import pytest
 
 from _backends_data import REPO, write_analysis
 
-from nutag import config
-from nutag.backends import build_graphs, run_analysis_on, summary
-from nutag.backends import chunk as chunk_mod
-from nutag.errors import NutagError
-from nutag.rootenv import import_root
+from nutag.config import analysis as config
+from nutag.engine.backends import build_graphs, run_analysis_on, summary
+from nutag.engine.backends import chunk as chunk_mod
+from nutag.core.errors import NutagError
+from nutag.core.rootenv import import_root
 
 EMPTY_SAMPLE = '  empty: {kind: mc, files: [empty.root], weight: "tw", meta: {n_generated: 10}}\n'
 DIVIDING_CUT = '  c_n: "10 / n > 4"\n'
@@ -131,7 +131,7 @@ def test_division_by_zero_in_a_condor_chunk_names_the_cut(tmp_path: Path) -> Non
     """The chunk, run as the batch job runs it, ends on the signal (136) naming the cut."""
     cfg, line = _dividing(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "nutag.backends.chunk", "--config", str(cfg), "--sample", "mc",
+        [sys.executable, "-m", "nutag.engine.backends.chunk", "--config", str(cfg), "--sample", "mc",
          "--files", str(tmp_path / "mc_0.root"), "--range", "0", "1000",
          "--out", str(tmp_path / "out")],
         check=False, capture_output=True, text=True, timeout=600, cwd=REPO,
@@ -154,8 +154,8 @@ def test_damaged_file_in_a_condor_chunk_is_named(tmp_path: Path, fmt: str) -> No
 
 # --------------------------------------------------------------------------- --max-events
 def test_empty_rntuple_with_max_events(with_empty: Path, expected: dict) -> None:
-    from nutag.partial import first_entries
-    from nutag.run import run
+    from nutag.engine.partial import first_entries
+    from nutag.engine.run import run
 
     analysis = config.load_analysis(with_empty)
     res = run(build_graphs(analysis, blinded=True, make_df=first_entries(1000)), 1)
@@ -173,7 +173,7 @@ def client():
     pytest.importorskip("distributed")
     import dask
     from distributed import Client
-    from nutag.backends import dask_backend as db
+    from nutag.engine.backends import dask_backend as db
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = db.local_cluster(2)
@@ -223,7 +223,7 @@ def test_regression_killed_worker_hidden_by_the_cache_cleanup_is_still_named(tmp
     distributed = pytest.importorskip("distributed")
     from distributed.comm.core import CommClosedError
 
-    from nutag.run import loop_error
+    from nutag.engine.run import loop_error
 
     cfg, _line = _dividing(tmp_path)
     graphs = build_graphs(config.load_analysis(cfg), blinded=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from nutag import cpp
+from nutag.engine import cpp
 
 REPO = Path(__file__).resolve().parents[1]
 SIM_SOURCES = sorted([*(REPO / "cpp" / "src" / "sim").glob("*.cpp"),

@@ -55,7 +55,7 @@ def produce(work: Path, output_format: str = "ttree") -> dict:
                           env=_env(), capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    from nutag.report import read_histograms  # noqa: PLC0415
+    from nutag.outputs.report import read_histograms  # noqa: PLC0415
 
     doc = json.loads((out / "results.json").read_text())["doc"]
     hists = read_histograms(out / "histograms.root")

@@ -46,7 +46,7 @@ def test_report_without_events_gives_identical_tables(good: tuple[Path, Path],
 
 
 def test_report_is_repeatable(good: tuple[Path, Path], tmp_path: Path) -> None:
-    from nutag import report
+    from nutag.outputs import report
 
     out = tmp_path / "results"
     shutil.copytree(good[1], out)
@@ -58,7 +58,7 @@ def test_regression_report_keeps_what_nutag_did_not_write(good: tuple[Path, Path
                                                           tmp_path: Path) -> None:
     """`nutag report` used to delete everything else in the directory: a projection, the
     displays, one's notes. They are carried over; nutag's own files are rewritten."""
-    from nutag import report
+    from nutag.outputs import report
 
     out = tmp_path / "results"
     shutil.copytree(good[1], out)
@@ -78,7 +78,7 @@ def test_regression_report_keeps_what_nutag_did_not_write(good: tuple[Path, Path
 
 def test_regression_symlinked_results_dir_is_followed_not_replaced(good: tuple[Path, Path],
                                                                    tmp_path: Path) -> None:
-    from nutag import report
+    from nutag.outputs import report
 
     target = tmp_path / "storage" / "results"
     shutil.copytree(good[1], target)
@@ -94,9 +94,9 @@ def test_regression_second_writer_of_one_results_dir_is_refused(good: tuple[Path
                                                                 tmp_path: Path) -> None:
     """Two runs into the same --output both succeeded, the first printing a path that held the
     other's results; now the second one is refused at once, and the first's lock ends with it."""
-    from nutag import report
-    from nutag.errors import NutagError
-    from nutag.results_dir import output_lock
+    from nutag.outputs import report
+    from nutag.core.errors import NutagError
+    from nutag.outputs.results_dir import output_lock
 
     out = tmp_path / "results"
     shutil.copytree(good[1], out)
@@ -110,7 +110,7 @@ def test_regression_input_deleted_during_the_loop_keeps_the_run(tmp_path: Path,
                                                                 monkeypatch) -> None:
     """The provenance read file sizes after the event loop: deleting an input during the loop
     threw the finished loop away. Inputs are now described before the loop."""
-    from nutag import pipeline
+    from nutag.jobs import pipeline
 
     samples = rt.write_toy(tmp_path / "toy", n=300)
     cfg = rt.write_config(tmp_path, samples)

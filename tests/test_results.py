@@ -1,4 +1,4 @@
-"""nutag.results arithmetic on constructed yields, against numbers worked out by hand."""
+"""nutag.results.physics arithmetic on constructed yields, against numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nutag import results, stats
+from nutag.results import physics as results, stats
 
 OPTIONS = {
     "normalisation": {"region": "kmu2_norm", "data_sample": "data", "mc_sample": "kmu2"},

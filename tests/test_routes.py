@@ -1,11 +1,11 @@
-"""nutag.routes: the route a sample's graph took is named with the reason a user can act on
+"""nutag.engine.routes: the route a sample's graph took is named with the reason a user can act on
 (the graphs of tests/test_fused_selection.py check the real routes end to end)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from nutag import routes
+from nutag.engine import routes
 
 
 def _compiled(fused: bool, direct_read: bool = False, jitted: tuple[str, ...] = ()):

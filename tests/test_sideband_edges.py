@@ -1,4 +1,4 @@
-"""The side-band edge scan (nutag.sideband_edges) on hand-made histograms: a background flat in
+"""The side-band edge scan (nutag.studies.sideband_edges) on hand-made histograms: a background flat in
 area around the neutrino line must give the area ratio as its d_LKr factor, and the scan must
 pick the edge whose factor is nearest the paper's inferred one."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nutag.sideband_edges import TARGETS, scan_edges
+from nutag.studies.sideband_edges import TARGETS, scan_edges
 
 BOXES = {"box_m2_sr": 0.0022, "box_m2_sb_lo": 0.006, "box_m2_sb_hi": 0.03, "box_dlkr_sr": 50.0,
          "box_dlkr_sb_lo": 100.0, "box_dlkr_sb_hi": 300.0}

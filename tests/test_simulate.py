@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nutag.errors import ConfigError
+from nutag.core.errors import ConfigError
 from nutag import simulate as P
 from nutag.simulate import produce
 from nutag.simulate.config import cpp_dir, load_sim_config, parse_sim_config_header
@@ -453,7 +453,7 @@ def test_dataset_manifest_reuse_and_regeneration(tmp_path):
     out = tmp_path / "out"
     r1 = produce_dataset(ds, out, threads=1, progress=False)
     assert r1.produced == ["kmu2", "data"] and dataset_complete(ds, out)
-    from nutag.config import load_samples
+    from nutag.config.analysis import load_samples
 
     samples = load_samples(r1.samples_yaml)
     assert samples["kmu2"].kind == "mc" and samples["kmu2"].weight == "weight"

@@ -88,7 +88,7 @@ def test_condor_eos_output_and_setup_script(cfg, spec, local, tmp_path, monkeypa
     scratch directory and HTCondor's output_destination sends it to the EOS directory (the
     fake EOS of the test); the merge waits for whole files and equals a local production."""
     pytest.importorskip("htcondor2")
-    from nutag import htcondor
+    from nutag.engine import htcondor
 
     eos = tmp_path / "eos"
     monkeypatch.setattr(htcondor, "EOS_MOUNT", str(eos))

@@ -1,4 +1,4 @@
-"""nutag.stats against known numbers: Garwood intervals and the paper's Poisson probabilities."""
+"""nutag.results.stats against known numbers: Garwood intervals and the paper's Poisson probabilities."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nutag import stats
+from nutag.results import stats
 
 
 def test_garwood_zero():

@@ -13,13 +13,13 @@ from types import SimpleNamespace
 import correctionlib.schemav2 as schema
 import pytest
 
-from nutag.corrections import declare_corrections
-from nutag.errors import ConfigError
-from nutag.rootenv import import_root
-from nutag.systematics import (Source, Systematics, book_variations, load_systematics,
+from nutag.engine.corrections import declare_corrections
+from nutag.core.errors import ConfigError
+from nutag.core.rootenv import import_root
+from nutag.engine.systematics import (Source, Systematics, book_variations, load_systematics,
                                parse_systematics, propagate, systematic_markdown,
                                systematic_table, variation_values)
-from nutag.config import Loc, load_yaml
+from nutag.config.analysis import Loc, load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 MC = SimpleNamespace(name="sig", kind="mc")

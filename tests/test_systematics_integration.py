@@ -24,11 +24,15 @@ import correctionlib.schemav2 as schema
 import pytest
 import yaml
 
-from nutag import config, graph, results, run
-from nutag.corrections import declare_corrections
-from nutag.errors import ConfigError
-from nutag.rootenv import import_root
-from nutag.systematics import Source, Systematics
+from nutag.config import analysis as config
+
+from nutag.engine import graph, run
+
+from nutag.results import physics as results
+from nutag.engine.corrections import declare_corrections
+from nutag.core.errors import ConfigError
+from nutag.core.rootenv import import_root
+from nutag.engine.systematics import Source, Systematics
 
 REPO = Path(__file__).resolve().parents[1]
 N = 80

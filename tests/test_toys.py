@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from nutag import results, stats, toys
+from nutag.results import physics as results, stats
+
+from nutag.studies import toys
 from nutag.cli import main
 
 ONE_SIGMA = stats.CL_1SIGMA

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from nutag.report import published
+from nutag.outputs.report import published
 from nutag.validate_cli import main
-from nutag.validation import calibration_choices, comparison_rows
+from nutag.studies.validation import calibration_choices, comparison_rows
 
 SUMMARY = {
     "n_kaon_decays": 5.1e12, "normalisation": {"stat": 1e11},
@@ -95,7 +95,7 @@ def test_validate_writes_the_page(tmp_path: Path) -> None:
 
 def test_validation_page_shows_the_runs_figures(tmp_path: Path) -> None:
     """The page uses the figures of the run itself (the same style as results/<name>/)."""
-    from nutag.validation import RUN_FIGURES
+    from nutag.studies.validation import RUN_FIGURES
 
     run = tmp_path / "run"
     run.mkdir()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nutag import cli, versions
+from nutag import cli
+from nutag.core import versions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +81,7 @@ def test_run_refused_on_root_634(monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     _fake_root(monkeypatch, 63406)
     ran = []
-    monkeypatch.setattr("nutag.pipeline.run_analysis", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("nutag.jobs.pipeline.run_analysis", lambda *a, **k: ran.append(a))
     assert cli.main(["run", str(tmp_path / "analysis.yaml")]) == 1 and not ran
     assert "analysis needs ROOT >= 6.36, found ROOT 6.34.06" in capsys.readouterr().err
 

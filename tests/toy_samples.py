@@ -162,7 +162,7 @@ def to_rntuple(directory: Path) -> None:
     """Rewrite every ``*.root`` toy file of ``directory`` as an RNTuple ``nutag`` (same columns,
     same entries, same order), the format `nutag simulate` writes. uproot writes the toys as
     TTree; RDataFrame converts them, so the reference yields can be checked on both formats."""
-    from nutag.rootenv import import_root  # noqa: PLC0415
+    from nutag.core.rootenv import import_root  # noqa: PLC0415
 
     ROOT = import_root()
     for path in sorted(directory.glob("*.root")):

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from nutag import __version__
-from nutag.argtypes import default_threads, positive_int, thread_count
-from nutag.htcondor import add_batch_arguments, batch_options
+from nutag.core.argtypes import default_threads, positive_int, thread_count
+from nutag.engine.htcondor import add_batch_arguments, batch_options
 
-#: the --dask-cluster choices (nutag.backends.dask_backend.CLUSTERS, not imported here: dask and
+#: the --dask-cluster choices (nutag.engine.backends.dask_backend.CLUSTERS, not imported here: dask and
 #: ROOT load only when a run needs them)
 DASK_CLUSTERS = ("local", "condor", "lxplus")
 
@@ -107,8 +107,8 @@ def _backend_options(args: argparse.Namespace) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nutag.options import RouteOptions
-    from nutag.pipeline import run_analysis
+    from nutag.core.options import RouteOptions
+    from nutag.jobs.pipeline import run_analysis
 
     # the run's execution switches, made once: --compile, else the environment
     route = RouteOptions.from_environment(compile=args.compile or None)
@@ -142,7 +142,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from nutag.report import report_from_dir
+    from nutag.outputs.report import report_from_dir
 
     outcome = report_from_dir(args.results_dir)
     if isinstance(outcome, str):
@@ -158,7 +158,7 @@ def version_text() -> str:
     a ROOT that does not import is reported, not raised.
     """
     try:
-        from nutag.rootenv import import_root  # noqa: PLC0415
+        from nutag.core.rootenv import import_root  # noqa: PLC0415
 
         ROOT = import_root()
         where = Path(str(ROOT.__file__)).resolve().parent
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     if add_simulate_parser is not None:
         add_simulate_parser(sub)
     _add_report(sub)
-    from nutag.backends.condor_cli import add_condor_parser
+    from nutag.engine.backends.condor_cli import add_condor_parser
     from nutag.validate_cli import (add_closure_parser, add_display_parser, add_project_parser,
                                     add_toys_parser, add_validate_parser)
 
@@ -223,10 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _configure_logging(args.verbose, args.quiet)
-    from nutag.errors import NutagError
+    from nutag.core.errors import NutagError
 
     try:
-        from nutag.versions import features_of, require  # noqa: PLC0415
+        from nutag.core.versions import features_of, require  # noqa: PLC0415
 
         require(features_of(args.command, getattr(args, "backend", None),
                             default_config=getattr(args, "config", "") is None))

@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from nutag.argtypes import positive_float, positive_int, thread_count
+from nutag.core.argtypes import positive_float, positive_int, thread_count
 
 Sub = argparse._SubParsersAction
 RAW = argparse.RawDescriptionHelpFormatter
@@ -62,7 +62,7 @@ def add_closure_parser(sub: Sub) -> argparse.ArgumentParser:
 
 
 def _cmd_closure(args: argparse.Namespace) -> int:
-    from nutag.closure import DEFAULT_SEED, closure_markdown, run_closure
+    from nutag.studies.closure import DEFAULT_SEED, closure_markdown, run_closure
 
     res = run_closure(args.config, scale=args.scale, events=args.events,
                       signal_events=args.signal_events,
@@ -108,9 +108,9 @@ def add_project_parser(sub: Sub) -> argparse.ArgumentParser:
 
 
 def _cmd_project(args: argparse.Namespace) -> int:
-    from nutag import project
-    from nutag.errors import NutagError
-    from nutag.report import published
+    from nutag.studies import project
+    from nutag.core.errors import NutagError
+    from nutag.outputs.report import published
 
     projections = []
     if not args.published_only:
@@ -163,8 +163,8 @@ def add_toys_parser(sub: Sub) -> argparse.ArgumentParser:
 
 
 def _cmd_toys(args: argparse.Namespace) -> int:
-    from nutag import toys
-    from nutag.toys_report import toys_markdown, write_toys
+    from nutag.studies import toys
+    from nutag.studies.toys_report import toys_markdown, write_toys
 
     doc = toys.toys_document(
         args.results_dir, n_toys=args.n or toys.DEFAULT_TOYS,
@@ -206,13 +206,13 @@ def add_display_parser(sub: Sub) -> argparse.ArgumentParser:
 
 def _display(args: argparse.Namespace) -> list[Path]:
     """Resolve what to draw and draw it; returns the files written."""
-    from nutag.blinding import blind_box_of
-    from nutag.config import load_analysis
-    from nutag.cpp import load_cpp
-    from nutag.display import draw_event, load_event, select_entries
-    from nutag.errors import NutagError
-    from nutag.pipeline import DEFAULT_CONFIG
-    from nutag.report import boxes_from_selection
+    from nutag.config.blinding import blind_box_of
+    from nutag.config.analysis import load_analysis
+    from nutag.engine.cpp import load_cpp
+    from nutag.outputs.display import draw_event, load_event, select_entries
+    from nutag.core.errors import NutagError
+    from nutag.jobs.pipeline import DEFAULT_CONFIG
+    from nutag.outputs.report import boxes_from_selection
 
     config, candidates = args.config, []
     if args.results_dir is not None:
@@ -289,7 +289,7 @@ def add_validate_parser(sub: Sub) -> argparse.ArgumentParser:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from nutag.validation import validation_document, validation_markdown, write_validation
+    from nutag.studies.validation import validation_document, validation_markdown, write_validation
 
     doc = validation_document(args.results_dir, args.closure, args.figures)
     if args.write is not None:
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from nutag.errors import NutagError
+    from nutag.core.errors import NutagError
 
     try:
         return int(args.func(args) or 0)

@@ -2,7 +2,7 @@
 
 Produces (or reuses) weighted MC samples of the rare streams with the generator preselection,
 then runs the analysis selection (selections/*.yaml, plus optional extra YAML files with
-proposed cuts) through the ordinary engine (nutag.graph) and prints, per sample and region,
+proposed cuts) through the ordinary engine (nutag.engine.graph) and prints, per sample and region,
 the expected count N_K * sum(w) / n_generated and the raw MC count. Used to tune the
 parameters of the CALIBRATION section of simulation/default.yaml (docs/simulation.md).
 
@@ -37,9 +37,9 @@ def produce_mc(out: Path, events: dict[str, int], *, threads: int = 2,
 
 def yields(samples_yaml: Path, *, n_k: float = 5e12, extra: list[str] | None = None,
            threads: int = 2, regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
-    from .. import graph, run  # noqa: PLC0415
-    from ..config import load_samples, load_selection  # noqa: PLC0415
-    from ..cpp import load_cpp  # noqa: PLC0415
+    from ..engine import graph, run  # noqa: PLC0415
+    from ..config.analysis import load_samples, load_selection  # noqa: PLC0415
+    from ..engine.cpp import load_cpp  # noqa: PLC0415
 
     eff = run.configure_threads(threads)
     samples = load_samples(samples_yaml)

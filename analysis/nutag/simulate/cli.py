@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..argtypes import non_negative_int, positive_int, thread_count
-from ..config import load_yaml
-from ..htcondor import add_batch_arguments, batch_options
+from ..core.argtypes import non_negative_int, positive_int, thread_count
+from ..config.analysis import load_yaml
+from ..engine.htcondor import add_batch_arguments, batch_options
 from .dataset import DEFAULT_DATASET, Dataset, default_output_dir, load_dataset, produce_dataset
 from .storage import OUTPUT_FORMATS
 
@@ -145,7 +145,7 @@ def main_simulate(argv: list[str] | None = None) -> int:
     add_simulate_parser(sub)
     args = parser.parse_args(["simulate", *(argv or [])])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from ..errors import NutagError  # noqa: PLC0415
+    from ..core.errors import NutagError  # noqa: PLC0415
 
     try:
         return cmd_simulate(args)

@@ -23,18 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import did_you_mean, load_yaml
-from ..errors import ConfigError
-from ..locations import source_root
+from ..config.analysis import did_you_mean, load_yaml
+from ..core.errors import ConfigError
+from ..core.locations import source_root
 
-#: the source root (nutag.locations): the checkout, or an installed package's copy of it;
+#: the source root (nutag.core.locations): the checkout, or an installed package's copy of it;
 #: the simulation's configuration and data set definitions are read under it
 REPO_ROOT = source_root()
 
 
 def cpp_dir() -> Path:
     """Directory holding ``include/`` and ``src/`` of the C++ core: ``cpp/`` of
-    :func:`nutag.locations.source_root` (``$NUTAG_SOURCE_DIR`` or the checkout), the one place that
+    :func:`nutag.core.locations.source_root` (``$NUTAG_SOURCE_DIR`` or the checkout), the one place that
     decides where nutag's sources are."""
     return source_root() / "cpp"
 
@@ -174,7 +174,7 @@ def _check_value(file: str, line: int, key: str, value: Any, fld: ConfigField) -
                       "write true or false")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        from ..checks import field_unit, quantity_error  # noqa: PLC0415
+        from ..config.checks import field_unit, quantity_error  # noqa: PLC0415
 
         with_unit = quantity_error(value, field_unit(fld.doc))  # "75 GeV": name the unit
         if with_unit is not None:

@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import did_you_mean, load_yaml
-from ..errors import ConfigError
-from ..locations import work_root
+from ..config.analysis import did_you_mean, load_yaml
+from ..core.errors import ConfigError
+from ..core.locations import work_root
 from .config import REPO_ROOT, SimConfigFile, as_number, cpp_dir, load_sim_config
 from .metadata import WEIGHT_CONVENTION
 from .produce import SampleResult, produce_samples

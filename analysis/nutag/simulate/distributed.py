@@ -15,7 +15,7 @@ the output directory (shared file system).
   chunks-K.txt), submits one job per chunk with ``condor_submit`` when the first result is
   needed, and waits for the per-chunk DONE markers. A job runs
   ``python -m nutag.simulate.distributed --job JOBDIR --chunk N``. The job script, the submit
-  text and the batch options are those of :mod:`nutag.htcondor`, shared with ``nutag run``: the
+  text and the batch options are those of :mod:`nutag.engine.htcondor`, shared with ``nutag run``: the
   job directory may not be on EOS, and chunk files for an EOS output are written in the job's
   scratch directory and sent to EOS by HTCondor (``--scratch``); a chunk is then done when
   its file has arrived whole (the DONE marker records its size).
@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..htcondor import (BatchOptions, EosTransfer, eos_path, job_script, refuse_eos_jobdir,
+from ..engine.htcondor import (BatchOptions, EosTransfer, eos_path, job_script, refuse_eos_jobdir,
                         submit_description, validate_submit, write_job_script)
 
 JOBS = "jobs.pkl"
@@ -231,7 +231,7 @@ def backend_executor(backend: str = "local", *, scheduler: str | None = None,
     elif backend == "dask":
         from distributed import Client  # noqa: PLC0415
 
-        from ..backends.dask_backend import local_cluster  # noqa: PLC0415
+        from ..engine.backends.dask_backend import local_cluster  # noqa: PLC0415
 
         cluster = None if scheduler else local_cluster(workers)
         client = Client(scheduler) if scheduler else Client(cluster)

@@ -86,9 +86,9 @@ def y_bias(energies: np.ndarray, e_nu: np.ndarray, true_y: np.ndarray,
 def signal_arrays(data_dir: Path, threads: int = 2) -> dict[str, np.ndarray]:
     """The calorimeter energies, E_nu, the truth and the event weight of the signal sample in
     the relaxed tagged region (the analysis graph, MC only: never reads pseudo-data)."""
-    from .. import graph, run  # noqa: PLC0415
-    from ..config import load_samples, load_selection  # noqa: PLC0415
-    from ..cpp import load_cpp  # noqa: PLC0415
+    from ..engine import graph, run  # noqa: PLC0415
+    from ..config.analysis import load_samples, load_selection  # noqa: PLC0415
+    from ..engine.cpp import load_cpp  # noqa: PLC0415
 
     run.configure_threads(threads)
     samples = load_samples(data_dir / "samples.yaml")

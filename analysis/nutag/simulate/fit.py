@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from ..observation import published_numbers
+from ..results.observation import published_numbers
 from .config import REPO_ROOT
 
 SIM_CONFIG = REPO_ROOT / "simulation" / "default.yaml"

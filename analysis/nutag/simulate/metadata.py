@@ -3,7 +3,7 @@
 Stored as JSON in the TNamed ``nutag_metadata`` of the sample file
 (:func:`nutag.simulate.storage.write_metadata`, read back by
 :func:`nutag.simulate.storage.read_metadata`). The analysis reads ``kind`` from it to refuse
-pseudo-data relabelled as MC (:mod:`nutag.input_files`); the weight convention says how a sum of
+pseudo-data relabelled as MC (:mod:`nutag.config.input_files`); the weight convention says how a sum of
 weights becomes an expected data count; the rest makes the file reproducible on its own: the
 simulation config as written and as compiled, the seeds, the chunk size and the git state.
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
-from ..provenance import git_state
+from ..core.provenance import git_state
 from .bookkeeping import part_record
 from .chunk_graph import ChunkResult
 from .config import REPO_ROOT, SimConfigFile
@@ -30,7 +30,7 @@ WEIGHT_CONVENTION_DOC = (
 
 def git_provenance() -> dict[str, Any]:
     """The commit and dirty flag of the checkout the sample was produced from (None where git
-    cannot tell): the same record as every analysis output (nutag.provenance)."""
+    cannot tell): the same record as every analysis output (nutag.core.provenance)."""
     return git_state(REPO_ROOT)
 
 

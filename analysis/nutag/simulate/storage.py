@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from ..input_files import METADATA_KEY, dataset_entries
+from ..config.input_files import METADATA_KEY, dataset_entries
 
 log = logging.getLogger("nutag.simulate")
 
@@ -60,8 +60,8 @@ def check_output_format(fmt: str) -> str:
 
 # --------------------------------------------------------------------------- schema
 def schema_path() -> Path:
-    """samples/ntuple-schema.yaml of :func:`nutag.locations.source_root`."""
-    from ..locations import source_root  # noqa: PLC0415
+    """samples/ntuple-schema.yaml of :func:`nutag.core.locations.source_root`."""
+    from ..core.locations import source_root  # noqa: PLC0415
 
     return source_root() / "samples" / "ntuple-schema.yaml"
 
@@ -97,7 +97,7 @@ def count_entries(root: Any, path: str, name: str = TREE) -> tuple[int, str]:
     """(entries, "ttree" or "rntuple") of the dataset ``name`` in ``path``, from metadata only.
 
     -1 entries when the file holds no such dataset. Counted by
-    :func:`nutag.input_files.dataset_entries`, as every input of the analysis; strict here
+    :func:`nutag.config.input_files.dataset_entries`, as every input of the analysis; strict here
     (errors raise) because the producer must know what it wrote.
     """
     f = root.TFile.Open(path)
@@ -160,7 +160,7 @@ def merge_chunks(root: Any, chunk_files: list[str], target: str) -> None:
     for f in chunk_files:
         if not merger.AddFile(f, False):
             raise OSError(f"cannot open chunk file {f}")
-    from ..rootenv import capture_stderr  # noqa: PLC0415
+    from ..core.rootenv import capture_stderr  # noqa: PLC0415
 
     with capture_stderr() as cap, warnings.catch_warnings():
         # PyROOT turns ROOT warnings into Python warnings, the C++ side prints them itself
@@ -213,7 +213,7 @@ def publish(root: Any, tmp: str, final: str, meta: dict[str, Any], expected: int
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON metadata of a produced file."""
-    from ..rootenv import import_root  # noqa: PLC0415
+    from ..core.rootenv import import_root  # noqa: PLC0415
 
     root = import_root()
     f = root.TFile.Open(os.fspath(path))

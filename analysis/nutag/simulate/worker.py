@@ -77,7 +77,7 @@ def _check_library_has_generator() -> None:
     """A libnutag.so built before the simulation existed would fail deep inside cling."""
     import ctypes  # noqa: PLC0415
 
-    from ..cpp import library_path  # noqa: PLC0415
+    from ..engine.cpp import library_path  # noqa: PLC0415
 
     lib = library_path()
     if lib is None or sys.platform != "linux":
@@ -93,9 +93,9 @@ def _check_library_has_generator() -> None:
 
 
 def _load_cpp(root: Any) -> None:
-    """Make nutag::sim callable: nutag.cpp.load_cpp(), else JIT the sources ourselves."""
+    """Make nutag::sim callable: nutag.engine.cpp.load_cpp(), else JIT the sources ourselves."""
     try:
-        from ..cpp import load_cpp  # noqa: PLC0415
+        from ..engine.cpp import load_cpp  # noqa: PLC0415
     except ImportError:
         load_cpp = None
     if load_cpp is not None:
@@ -127,7 +127,7 @@ def _check_event_members(root: Any) -> None:
 def worker_init() -> Any:
     """Import ROOT and load the C++ once per process; returns the ROOT module."""
     if "root" not in _worker:
-        from ..rootenv import import_root  # noqa: PLC0415
+        from ..core.rootenv import import_root  # noqa: PLC0415
 
         root = import_root()
         root.gROOT.SetBatch(True)

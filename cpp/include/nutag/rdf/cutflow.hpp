@@ -9,7 +9,7 @@
 // weight-squared column holds).
 //
 // Header-only, outside the library and its dictionary: cling instantiates it on first use
-// whichever way nutag's C++ is loaded (nutag.cpp.load_cpp declares every header). Linking
+// whichever way nutag's C++ is loaded (nutag.engine.cpp.load_cpp declares every header). Linking
 // libROOTDataFrame into libnutag would drag the ROOT wheel's bundled libfreetype, whose libpng
 // symbols do not resolve at link time.
 #pragma once

@@ -1,6 +1,6 @@
 // The result of the cutflow action (nutag/rdf/cutflow.hpp): raw count, sum w and sum w^2.
 //
-// On its own so that a compiled selection (nutag.compiled), which books the action in its own
+// On its own so that a compiled selection (nutag.engine.compiled), which books the action in its own
 // library, can declare its result type to cling without cling parsing the action and the
 // RDataFrame interface headers it needs.
 #pragma once

@@ -1,4 +1,4 @@
-// The whole output of a fused selection (nutag.compiled, "fused" graphs) as ONE RDataFrame
+// The whole output of a fused selection (nutag.engine.compiled, "fused" graphs) as ONE RDataFrame
 // action: the cutflow of every row of the cut tree (raw count, sum w, sum w^2) and every
 // histogram of every region.
 //

@@ -1,7 +1,7 @@
 // The result of the one action of a fused selection (nutag/rdf/fused_action.hpp): the cutflow
 // of every row of the cut tree and every histogram of every region.
 //
-// On its own so that a compiled selection (nutag.compiled), which books the action in its own
+// On its own so that a compiled selection (nutag.engine.compiled), which books the action in its own
 // library, can declare its result type to cling without cling parsing the action and the
 // RDataFrame interface headers it needs.
 #pragma once
@@ -19,7 +19,7 @@ namespace nutag {
 
 /// ``rows[k]``: raw count, sum w and sum w^2 of the events that passed cutflow row ``k``;
 /// ``h1[i]``/``h2[i]``: the histograms, in the order of the models the action was booked with
-/// (nutag.graph keeps the map from region and name to index).
+/// (nutag.engine.graph keeps the map from region and name to index).
 struct FusedResults {
   std::vector<CutflowSums> rows;
   std::vector<std::shared_ptr<::TH1D>> h1;

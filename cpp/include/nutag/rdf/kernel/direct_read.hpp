@@ -1,4 +1,4 @@
-// A fused selection's kernel (nutag.compiled, "fused" graphs) reading its inputs itself, straight
+// A fused selection's kernel (nutag.engine.compiled, "fused" graphs) reading its inputs itself, straight
 // from a chain of RNTuple files, instead of receiving them from RDataFrame's column readers.
 //
 // Why: RDataFrame's column readers cost a type-erased call and an atomic reference count per

@@ -1,4 +1,4 @@
-// The per-event record of a fused selection's kernel (nutag.compiled, "fused" graphs) as an
+// The per-event record of a fused selection's kernel (nutag.engine.compiled, "fused" graphs) as an
 // RDataFrame column, and the regions of its cut tree as Filters on it.
 //
 // Why a record per processing slot, reused: the column holds a pointer to it (``Event*``), so

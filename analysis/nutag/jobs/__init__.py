@@ -1,0 +1,2 @@
+"""The jobs a user runs: the main analysis pipeline and the interactive session API.
+"""

@@ -1,0 +1,2 @@
+"""Studies on top of the main job: closure, validation, projection, optimisation, toys.
+"""
