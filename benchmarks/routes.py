@@ -26,7 +26,7 @@ class Route:
 
     #: NUTAG_COMPILE, NUTAG_FUSE, NUTAG_DIRECT_READ in this order; "" leaves a switch unset
     switches: tuple[str, str, str]
-    #: the start of nutag.engine.routes.describe()'s answer on RNTuple input ("" = not checked)
+    #: the start of nutag.engine.routes.choose_route()'s answer on RNTuple input ("" = not checked)
     expect: str
     #: what the tables call it
     label: str

@@ -262,7 +262,9 @@ def test_tree_input_is_read_through_rdataframe(toy_chain: Path, tmp_path: Path,
     tree = _chain_graph(d, tree_yaml, "data", "auto", "auto", monkeypatch, blinded=True)
     chain = _chain_graph(toy_chain, tree_yaml, "data", "auto", "auto", monkeypatch, blinded=True)
     assert not tree.direct_read and chain.direct_read
-    assert tree.route == f"{routes.FUSED_RDF} (the input is not an RNTuple holding every " \
-        "input column, e.g. a TTree)"
+    # the route is chosen before booking, by probing the files; the reason names the file
+    assert tree.route == (f"{routes.FUSED_RDF} (the input is not an RNTuple holding every "
+                          "input column, e.g. a TTree: no RNTuple named 'nutag' in file "
+                          f"'{d / 'a.root'}')")
     assert tree.regions["r"].cutflow[-1].mode == graph.FUSED
     assert _numbers([tree]) == _numbers([chain])

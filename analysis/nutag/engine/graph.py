@@ -29,7 +29,7 @@ from ..config.input_files import sample_dataframe
 from ..core.options import RouteOptions
 from .rdf_nodes import is_distributed
 from ..core.rootenv import capture_stderr, import_root
-from .routes import describe as describe_route
+from .routes import FUSED_DIRECT, choose_route
 
 if TYPE_CHECKING:
     from .systematics import Systematics
@@ -376,13 +376,24 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
                         for h in histos],
             fixed_types={WEIGHT: "double", WEIGHT2: "double"}, tree=tree, fused_weight=WEIGHT,
             fills=[(r.name, h.name) for r, h in region_histos])
-    fused = aot is not None and aot.fused is not None
+    # the route, chosen before anything below is booked; a fused kernel on the chain of the
+    # sample's files may read them itself: probed once, the chain kept for the kernel
+    probed: list[Any] = []
+
+    def direct_read_problem() -> str:
+        chain, problem = aot.probe_direct(sample.tree, list(sample.files))
+        probed.append(chain)
+        return problem
+
+    taken = choose_route(distributed=distributed, compile_mode=route.compile, compiled=aot,
+                         sources=bool(sources), extra_columns=bool(extra_columns),
+                         fusable_cutflow=mode in (UNIT, SUMS), fuse_mode=route.fuse,
+                         own_dataframe=make_df is not None, direct_read_mode=route.direct_read,
+                         direct_read_problem=direct_read_problem)
+    log.info("sample %s: %s", sample.name, taken)
+    fused = taken.fused
     if fused:
-        # the default dataframe is the chain of the sample's files, from its first entry: the
-        # kernel may then read its inputs itself (RouteOptions.direct_read)
-        direct = ((sample.tree, list(sample.files))
-                  if make_df is None and route.direct_read == "auto" else None)
-        node = aot.fused_define(node, direct)
+        node = aot.fused_define(node, probed[0] if taken.name == FUSED_DIRECT else None)
     elif compile_weights:  # planned with the selection: defined before its columns
         node = (run_steps(node, aot.plan.weight_steps) if aot is not None else
                 run_steps(node, [("jit", c.name) for c in weights]))
@@ -443,17 +454,11 @@ def build_graph(sample: Sample, selection: Selection, *, blinded: bool,
         booked += res.extras.values()
     log.debug("sample %s: %d regions, %d results booked (cutflow: %s)", sample.name,
               len(regions), len(booked), mode)
-    taken = describe_route(distributed=distributed, compile_mode=route.compile, compiled=aot,
-                           sources=bool(sources), extra_columns=bool(extra_columns),
-                           fusable_cutflow=mode in (UNIT, SUMS), fuse_mode=route.fuse,
-                           own_dataframe=make_df is not None,
-                           direct_read_mode=route.direct_read)
-    log.info("sample %s: %s", sample.name, taken)
     if sources:
         log.info("sample %s: systematic sources %s", sample.name, sources)
     return SampleGraph(sample.name, kind, df, regions, blinded_regions, booked, blinded, sample,
-                       sources, direct_read=fused and aot.direct_read,
-                       make_source=make_source, route=taken,
+                       sources, direct_read=taken.name == FUSED_DIRECT,
+                       make_source=make_source, route=str(taken),
                        locations={f"{part}.{e.name}": f"{e.loc.file}:{e.loc.line}"
                                   for part, exprs in (("columns", selection.columns),
                                                       ("cuts", selection.cuts))

@@ -9,6 +9,7 @@ cut or histogram is booked compiled.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,19 @@ from ...core.rootenv import import_root
 from .planning import CutTree, Plan
 
 log = logging.getLogger("nutag.engine.compiled")
+
+
+def cpp_error_message(text: str) -> str:
+    """The message of a C++ exception as cppyy reports it, without the call that raised it
+    (``f(...) =>``), the exception's type and ROOT's ``At:`` stack: ``"probe_direct(...) =>
+    RException: no RNTuple named 'x' in file 'a.root' (unchecked RResult access!) At: ..."`` ->
+    ``"no RNTuple named 'x' in file 'a.root'"``."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) > 1 and lines[0].endswith("=>"):
+        lines = lines[1:]
+    message = lines[0] if lines else text.strip()
+    message = re.sub(r"^[\w:]*(?:Exception|error|Error):\s*", "", message)
+    return message.replace(" (unchecked RResult access!)", "")
 
 
 @dataclass
@@ -55,28 +69,32 @@ class CompiledSelection:
         """The cut tree of the fused kernel, None when the library books one node per cut."""
         return self.plan.fused
 
-    def fused_define(self, node: Any, direct: tuple[str, Sequence[str]] | None = None) -> Any:
+    def probe_direct(self, ntuple: str, files: Sequence[str]) -> tuple[Any, str]:
+        """``(chain, "")`` if the fused kernel can read the chain of ``files`` itself (every
+        file an RNTuple ``ntuple`` holding every input with its type), else ``(None, why)``.
+
+        Every file is opened once, here, before anything is booked: the answer decides the
+        sample's route (:func:`nutag.engine.routes.choose_route`), and the chain returned is
+        the one :meth:`fused_define` reads, so no file is opened twice."""
+        try:
+            return self.scope.probe_direct(ntuple, list(files)), ""
+        except Exception as exc:  # noqa: BLE001 - any C++ exception: not readable directly
+            return None, cpp_error_message(str(exc))
+
+    def fused_define(self, node: Any, chain: Any = None) -> Any:
         """The fused kernel's record and every compiled column (one Define each, reading the
         record), on ``node``.
 
-        ``direct`` = (ntuple name, files), the chain ``node`` iterates: the kernel reads its
-        inputs itself, through one ``RNTupleReader`` view per input and processing slot, each
-        on first use in the event, instead of receiving every input from RDataFrame's column
-        readers (BENCHMARKS.md, "Two threads": a type-erased call and an atomic reference count
-        per read, all inputs for every event). The values are the same (the same fields read
-        at the same entries). Falls back to RDataFrame's readers when a file is not an RNTuple
-        holding every input with its type (TTree input, a column defined before the kernel)."""
-        ROOT = import_root()
-        rnode = ROOT.RDF.AsRNode(node)
-        if direct is not None:
-            ntuple, files = direct
-            try:
-                out = self.scope.fused_define_direct(rnode, ntuple, list(files))
-                self.direct_read = True
-                return out
-            except Exception as exc:  # noqa: BLE001 - any C++ exception: not readable directly
-                log.debug("fused kernel reads through RDataFrame (%s)", exc)
-        self.direct_read = False
+        ``chain`` (from :meth:`probe_direct`), the chain ``node`` iterates: the kernel reads
+        its inputs itself, through one ``RNTupleReader`` view per input and processing slot,
+        each on first use in the event, instead of receiving every input from RDataFrame's
+        column readers (BENCHMARKS.md, "Two threads": a type-erased call and an atomic
+        reference count per read, all inputs for every event). The values are the same (the
+        same fields read at the same entries). None: RDataFrame's readers feed the kernel."""
+        rnode = import_root().RDF.AsRNode(node)
+        self.direct_read = chain is not None
+        if chain is not None:
+            return self.scope.fused_define_direct(rnode, chain)
         return self.scope.fused_define(rnode)
 
     def fused_region(self, node: Any, row: int, name: str) -> Any:

@@ -27,7 +27,7 @@ from ...core.rootenv import import_root
 OPT_FLAGS = ("-O2",)
 LIB_FLAGS = ("-fPIC", "-shared")
 #: bumped when the generated code changes shape (part of the cache key)
-GENERATOR_VERSION = "12"
+GENERATOR_VERSION = "13"
 #: a compiler output line reporting an error (not a warning or a note)
 ERROR_LINE = re.compile(r"\berror\b")
 #: a ``#line N "file"`` directive (it only moves the compiler's diagnostics) or the comment

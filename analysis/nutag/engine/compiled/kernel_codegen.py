@@ -115,8 +115,8 @@ def generate_fused(w: SourceWriter, p: Plan, fnames: dict[str, str],
 
 def _generate_entry_points(w: SourceWriter, items: list[Item],
                            inputs: list[tuple[str, str]]) -> None:
-    """``fused_define``/``fused_define_direct`` (the record and one Define per compiled column
-    reading it), ``fused_region`` and ``fused_action``: the shared templates of
+    """``fused_define``/``probe_direct``/``fused_define_direct`` (the record and one Define per
+    compiled column reading it), ``fused_region`` and ``fused_action``: the shared templates of
     ``nutag/rdf/`` instantiated for this selection's ``Event``."""
     event = cpp_string(FUSED_EVENT)
     inputs_list = "{" + ", ".join(cpp_string(n) for n, _ in inputs) + "}"
@@ -130,11 +130,15 @@ def _generate_entry_points(w: SourceWriter, items: list[Item],
           "  return define_kernel_columns(",
           f"      nutag::define_kernel_records<&kernel>(node, {event}, {inputs_list}));",
           "}", "",
-          "ROOT::RDF::RNode fused_define_direct(ROOT::RDF::RNode node, const std::string& ntuple,",
-          "                                     const std::vector<std::string>& files) {",
+          "// the chain of files the kernel would read itself; throws if one cannot be read so",
+          "std::shared_ptr<void> probe_direct(const std::string& ntuple,",
+          "                                   const std::vector<std::string>& files) {",
+          "  return nutag::DirectChain<Inputs>::probe(ntuple, files);",
+          "}", "",
+          "ROOT::RDF::RNode fused_define_direct(ROOT::RDF::RNode node, std::shared_ptr<void> chain) {",
           "  return define_kernel_columns(",
           "      nutag::define_kernel_records_direct<Inputs, Event, &rows>(node, "
-          f"{event}, ntuple, files));",
+          f"{event}, std::static_pointer_cast<nutag::DirectChain<Inputs>>(chain)));",
           "}", "",
           "ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, "
           "const std::string& name) {",

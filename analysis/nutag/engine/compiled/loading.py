@@ -18,8 +18,9 @@ from .compiler import CompileError
 FUSED_PROTOTYPES = """#include "{result}"
 namespace {ns} {{
 ROOT::RDF::RNode fused_define(ROOT::RDF::RNode node);
-ROOT::RDF::RNode fused_define_direct(ROOT::RDF::RNode node, const std::string& ntuple,
-                                     const std::vector<std::string>& files);
+std::shared_ptr<void> probe_direct(const std::string& ntuple,
+                                   const std::vector<std::string>& files);
+ROOT::RDF::RNode fused_define_direct(ROOT::RDF::RNode node, std::shared_ptr<void> chain);
 ROOT::RDF::RNode fused_region(ROOT::RDF::RNode node, int row, const std::string& name);
 ROOT::RDF::RResultPtr<nutag::FusedResults> fused_action(
     ROOT::RDF::RNode node, bool weighted, const std::vector<ROOT::RDF::TH1DModel>& h1,
@@ -67,7 +68,8 @@ def load(lib: Path, ns: str, *, fused: bool = False) -> Any:
     prototypes = PROTOTYPES.format(ns=ns, sums=sums)
     if fused:
         result = (header_only_dir() / "fused_results.hpp").as_posix()
-        prototypes += "\n#include <vector>\n" + FUSED_PROTOTYPES.format(ns=ns, result=result)
+        prototypes += ("\n#include <memory>\n#include <vector>\n"
+                       + FUSED_PROTOTYPES.format(ns=ns, result=result))
     if not ROOT.gInterpreter.Declare(prototypes):
         raise CompileError(f"cling could not declare the entry points of {lib}")
     _LOADED[lib] = getattr(ROOT, ns)

@@ -162,14 +162,15 @@ struct DirectCursor {
 };
 
 /// The kernel's record as column ``column`` (``Event*``: one record per processing slot) of
-/// ``node``, which iterates the chain of ``files``: per event, a new generation, the slot's
-/// cursor moved to the entry and the cut tree evaluated by ``Rows``. Throws if a file cannot
-/// be read directly (see ``DirectChain::probe``).
+/// ``node``, which iterates the chain ``chain`` (made by ``DirectChain::probe``): per event, a
+/// new generation, the slot's cursor moved to the entry and the cut tree evaluated by ``Rows``.
+///
+/// Why the chain is probed apart: whether a sample can be read directly decides its execution
+/// route, which is chosen (and reported with its reason) before anything is booked; the chain
+/// probed for that decision is the one the kernel then reads, so no file is opened twice.
 template <typename Inputs, typename Event, void (*Rows)(Event&)>
 ROOT::RDF::RNode define_kernel_records_direct(ROOT::RDF::RNode node, std::string_view column,
-                                              const std::string& ntuple,
-                                              const std::vector<std::string>& files) {
-  auto chain = DirectChain<Inputs>::probe(ntuple, files);
+                                              std::shared_ptr<DirectChain<Inputs>> chain) {
   auto records = std::make_shared<std::vector<Event>>(node.GetNSlots());
   auto run = [records, chain](unsigned int slot, ULong64_t entry) {
     Event& e = (*records)[slot];
@@ -179,6 +180,16 @@ ROOT::RDF::RNode define_kernel_records_direct(ROOT::RDF::RNode node, std::string
     return &e;
   };
   return node.DefineSlotEntry(column, run);
+}
+
+/// As above, the chain of ``files`` probed first. Throws if a file cannot be read directly
+/// (see ``DirectChain::probe``).
+template <typename Inputs, typename Event, void (*Rows)(Event&)>
+ROOT::RDF::RNode define_kernel_records_direct(ROOT::RDF::RNode node, std::string_view column,
+                                              const std::string& ntuple,
+                                              const std::vector<std::string>& files) {
+  return define_kernel_records_direct<Inputs, Event, Rows>(
+      node, column, DirectChain<Inputs>::probe(ntuple, files));
 }
 
 }  // namespace nutag
