@@ -220,6 +220,9 @@ def test_correction_columns_stay_jitted(toy: Path, tmp_path: Path, shared_cache:
     p = compiled.plan(list(selection.columns.values()), list(selection.cuts.values()),
                       types.get, nutag_linked=True)
     assert p.jitted == ["sf", "sf2", "sf_ok"]
+    assert p.jitted_why == {"sf": "uses nutag_corr::, declared to cling only",
+                            "sf2": "reads sf, which stays jitted",
+                            "sf_ok": "reads sf2, which stays jitted"}
     assert [s for s, _ in p.steps] == ["lib", "jit", "jit", "lib"]
     monkeypatch.setenv("NUTAG_COMPILE_CACHE", str(shared_cache))
     aot = _small_numbers(toy, sel, "on", monkeypatch, declare)

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from nutag.engine import routes
 
 
-def _compiled(fused: bool, jitted: tuple[str, ...] = ()):
+def _compiled(fused: bool, jitted: tuple[str, ...] = (), why: dict[str, str] | None = None):
     return SimpleNamespace(fused=object() if fused else None,
-                           plan=SimpleNamespace(jitted=list(jitted)))
+                           plan=SimpleNamespace(jitted=list(jitted), jitted_why=why or {}))
 
 
 def _describe(**kw) -> str:
@@ -78,3 +78,7 @@ def test_node_per_cut_names_what_prevented_fusing() -> None:
     assert _describe(compiled=left, sources=True) == (
         f"{routes.NODE_PER_CUT} (systematic variations need one node per cut; 2 expression(s) "
         "stay jitted)")
+    why = _compiled(False, jitted=("corr_w",),
+                    why={"corr_w": "uses nutag_corr::, declared to cling only"})
+    assert _describe(compiled=why) == (f"{routes.NODE_PER_CUT} (1 expression(s) stay jitted: "
+                                       "corr_w (uses nutag_corr::, declared to cling only))")

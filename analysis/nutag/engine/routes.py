@@ -62,6 +62,8 @@ def choose_route(*, distributed: bool, compile_mode: str, compiled: Any, sources
         return Route(JIT, "nothing to compile, or the compiler failed and NUTAG_COMPILE=auto "
                           "fell back: see the warning above")
     left = list(getattr(compiled.plan, "jitted", ()))
+    whys = getattr(compiled.plan, "jitted_why", {})
+    named = [f"{n} ({whys[n]})" if whys.get(n) else n for n in left[:5]]
     if compiled.fused is not None:
         if own_dataframe:
             return Route(FUSED_RDF, "the dataframe is a chunk's or a partial run's")
@@ -81,7 +83,7 @@ def choose_route(*, distributed: bool, compile_mode: str, compiled: Any, sources
     elif fuse_mode == "off":
         why = "NUTAG_FUSE=off"
     else:
-        why = f"{len(left)} expression(s) stay jitted: {', '.join(left[:5])}"
+        why = f"{len(left)} expression(s) stay jitted: {', '.join(named)}"
     if left and not why.startswith(str(len(left))):
         why += f"; {len(left)} expression(s) stay jitted"
     return Route(NODE_PER_CUT, why)

@@ -122,6 +122,8 @@ class Plan:
     segments: list[list[Item]] = field(default_factory=list)
     cuts: dict[str, Item] = field(default_factory=dict)
     jitted: list[str] = field(default_factory=list)
+    #: why each entry of ``jitted`` stays jitted (the name the generated code cannot use)
+    jitted_why: dict[str, str] = field(default_factory=dict)
     weight_steps: list[tuple[str, Any]] = field(default_factory=list)
     hist_weight_steps: list[tuple[str, Any]] = field(default_factory=list)
     h1: list[Hist] = field(default_factory=list)
@@ -175,28 +177,30 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
         ctype = column_type(name)
         return ctype if ctype is not None and _spellable(ctype) else None
 
-    def params(expr: str) -> tuple[tuple[str, str], ...] | None:
+    def params(expr: str) -> tuple[tuple[tuple[str, str], ...] | None, str]:
+        """The typed parameters of ``expr``, or (None, why it cannot be compiled)."""
         ps: list[tuple[str, str]] = []
         for name, role in expression_names(expr):
             if role == "namespace":
                 if name not in namespaces:
-                    return None
+                    return None, f"uses {name}::, declared to cling only"
                 continue
             if name in compiled or name in jitted or column_type(name) is not None:
                 if (ctype := type_of(name)) is None:
-                    return None
+                    return None, (f"reads {name}, which stays jitted" if name in jitted
+                                  else f"the type of column {name} cannot be spelled here")
             elif name in CPP_NAMES and name not in _CLING_ONLY:
                 continue
-            else:
-                return None  # a name only cling knows (declared there) or nobody does
+            else:  # a name only cling knows (declared there) or nobody does
+                return None, f"uses {name}, known to cling only"
             if (name, ctype) not in ps:
                 ps.append((name, ctype))
-        return tuple(ps)
+        return tuple(ps), ""
 
     def add_columns(cols: Sequence[Any], steps: list[tuple[str, Any]]) -> None:
         segment: list[Item] = []
         for col in cols:
-            ps = params(col.expr)
+            ps, why = params(col.expr)
             if ps is None:
                 if segment:
                     steps.append(("lib", len(out.segments)))
@@ -205,6 +209,7 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
                 steps.append(("jit", col.name))
                 jitted.add(col.name)
                 out.jitted.append(col.name)
+                out.jitted_why[col.name] = why
                 continue
             segment.append(Item(col.name, col.expr, col.loc, ps))
             compiled.add(col.name)
@@ -215,9 +220,10 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
     add_columns(weights, out.weight_steps)
     add_columns(columns, out.steps)
     for cut in cuts:
-        ps = params(cut.expr)
+        ps, why = params(cut.expr)
         if ps is None:
             out.jitted.append(cut.name)
+            out.jitted_why[cut.name] = why
         else:
             out.cuts[cut.name] = Item(cut.name, cut.expr, cut.loc, ps)
     add_columns(hist_weights, out.hist_weight_steps)
@@ -225,6 +231,7 @@ def plan(columns: Sequence[Any], cuts: Sequence[Any], column_type: Any, *,
         types = [type_of(c) for c in cols]
         if any(t is None for t in types):
             out.jitted.append(f"histogram {name}")
+            out.jitted_why[f"histogram {name}"] = "a column's type is not known here"
             continue
         (out.h1 if len(cols) == 2 else out.h2).append(Hist(name, tuple(cols), tuple(types)))
     return out
