@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..config.analysis import Binning, Cut, Histogram, Sample, Selection, check_expressions
 from ..config.blinding import BLIND_VETO, BlindBox
+from ..config.input_files import sample_dataframe
+from ..core.fpe_guard import dividing_expressions
+from ..core.options import RouteOptions
+from ..core.rootenv import import_root
 from .compiled import CutTree
-from ..config.analysis import (Binning, ConfigError, Cut, Histogram, Loc, Sample, Selection,
-                     check_expressions)
 from .cutflow_booking import (ACTIONS, FUSED, SUMS, UNIT, WEIGHT, WEIGHT2,  # noqa: F401
                               CutflowEntry, book_cutflow_row, cutflow_mode, sumw_of)
-from ..config.expressions import guarded_jit_expression
-from ..core.fpe_guard import dividing_expressions
-from ..config.input_files import sample_dataframe
-from ..core.options import RouteOptions
+from .jit_booking import guarded as _guarded
+from .jit_booking import jit_call as _jit
 from .rdf_nodes import is_distributed
-from ..core.rootenv import capture_stderr, import_root
 from .routes import FUSED_DIRECT, choose_route
 
 if TYPE_CHECKING:
@@ -107,43 +106,6 @@ def default_dataframe(sample: Sample) -> Any:
     """One local RDataFrame over all files of the sample, TTree or RNTuple alike, empty
     RNTuples left out (:func:`nutag.config.input_files.sample_dataframe`)."""
     return sample_dataframe(sample)
-
-
-_DIAG = re.compile(r"^input_line_\d+:\d+:\d+:\s*")
-
-
-def _diagnostics(text: str, limit: int = 3) -> str:
-    """The distinct cling 'error:' lines, without the meaningless input_line prefix."""
-    seen: list[str] = []
-    for line in text.splitlines():
-        if "error" in line:
-            msg = _DIAG.sub("", line.strip())
-            if msg not in seen:
-                seen.append(msg)
-    return "; ".join(seen[:limit])
-
-
-def _guarded(expr: str, loc: Loc, key: str) -> str:
-    """A YAML expression as jitted, its exceptions in the loop naming ``loc`` and ``key``."""
-    return guarded_jit_expression(expr, f"{loc.file}:{loc.line}: {key}")
-
-
-def _jit(call: Callable[[], Any], loc: Loc, key: str, what: str) -> Any:
-    """Run one RDataFrame booking call; a cling failure becomes a ConfigError at ``loc``."""
-    error: Exception | None = None
-    with capture_stderr() as cap:
-        try:
-            result = call()
-        except Exception as exc:  # cppyy raises std::runtime_error / TypeError variants
-            error = exc
-    if error is None:
-        if cap.text.strip():
-            log.warning("%s:%d: %s: cling said: %s", loc.file, loc.line, key, cap.text.strip())
-        return result
-    diag = _diagnostics(cap.text) or str(error).strip().splitlines()[-1]
-    raise ConfigError(loc.file, loc.line, key, f"{what} does not compile: {diag}",
-                      "fix the C++ expression (run it in a ROOT prompt to experiment); "
-                      "names from nutag:: need the C++ helpers declared")
 
 
 def _model(ROOT: Any, name: str, title: str, x: Binning, y: Binning | None) -> Any:

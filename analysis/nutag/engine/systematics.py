@@ -28,8 +28,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..core.rootenv import import_root
 from .corrections import CorrectionError, cpp_literal, lookup
-from ..core.rootenv import capture_stderr, import_root
+from .jit_booking import jit_call
 from ..config.systematic_sources import (KINDS, TAGS, Source, load_systematics,  # noqa: F401 (re-export)
                                  parse_systematics, source_error)
 from ..config.yamlio import did_you_mean
@@ -49,15 +50,8 @@ _ELEM = "nutag_x"  # the loop variable standing for `{x}`
 # --------------------------------------------------------------------------- graph
 def _jit(s: Source, what: str, call: Callable[[], Any]) -> Any:
     """Run one booking call; a cling failure becomes a ConfigError at the source's YAML line."""
-    with capture_stderr() as cap:
-        try:
-            return call()
-        except Exception as exc:  # cppyy wraps cling failures in runtime_error/TypeError
-            error = exc
-    diag = "; ".join(ln.strip() for ln in cap.text.splitlines() if "error" in ln)[:600]
-    raise source_error(s.loc, f"systematics.{s.name}", f"{what} does not compile: "
-               f"{diag or str(error).strip().splitlines()[-1]}",
-               "check the inputs/over/when expressions and the column names") from None
+    return jit_call(call, s.loc, f"systematics.{s.name}", what,
+                    "check the inputs/over/when expressions and the column names")
 
 
 class Systematics:
