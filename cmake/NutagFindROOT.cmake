@@ -83,7 +83,7 @@ endif()
 
 # The oldest ROOT the library builds and works with: that of the analysis (6.36). Newer
 # features need more (nutag simulate: 6.38); each command checks its own minimum at start-up
-# (analysis/nutag/versions.py), so an LCG view with ROOT 6.36 builds nutag and analyses files,
+# (analysis/nutag/core/versions.py), so an LCG view with ROOT 6.36 builds nutag and analyses files,
 # and `nutag simulate` there stops with one line naming both versions.
 set(NUTAG_ROOT_MINIMUM 6.36)
 find_package(ROOT ${NUTAG_ROOT_MINIMUM} REQUIRED
